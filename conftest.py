@@ -1,0 +1,31 @@
+"""Shared fixtures for the project's own tests: the sample data and tiny models built from it.
+
+The models are real transformers checkpoints trained offline in seconds (see
+``pytest_llmeval.tiny``), built once per test session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_llmeval.demo import SAMPLE_DATA, SAMPLE_SUITE
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Llama trained to answer every sample question: it must pass the sample thresholds."""
+    from pytest_llmeval.tiny import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", SAMPLE_DATA, train=True)
+
+
+@pytest.fixture(scope="session")
+def untrained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same architecture and tokenizer, randomly initialised: it must fail them."""
+    from pytest_llmeval.tiny import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("untrained") / "model", SAMPLE_DATA, train=False)

@@ -1,0 +1,34 @@
+"""The narrow seam between the evaluation pipeline and whatever runs the model.
+
+A backend counts tokens, renders chat prompts and generates, and says where it runs. The
+transformers implementation lives in ``hf.py``; a serving backend (an
+OpenAI-compatible server) implements the same three methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from pytest_llmeval.prompts import Message
+
+
+class Backend(Protocol):
+    """What the pipeline calls on a loaded model."""
+
+    @property
+    def device(self) -> str:
+        """Where the model runs, for reports: ``cuda:0``, ``cpu``, or a server address."""
+        ...
+
+    def count_tokens(self, prompt: str) -> int:
+        """Tokens the model would see for ``prompt``, BOS included."""
+        ...
+
+    def chat_prompt(self, messages: Sequence[Message]) -> str:
+        """``messages`` rendered with the tokenizer's chat template, ready for generation, without BOS."""
+        ...
+
+    def generate(self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int) -> list[str]:
+        """Greedy continuations of ``prompts`` (one batch), decoded without special tokens."""
+        ...

@@ -1,0 +1,134 @@
+"""How suite files and ``--llm-datasets`` become pytest collectors and items, one item per subject."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
+from typing import Any
+
+import pytest
+
+from pytest_llmeval.ceval import CATEGORY_GROUPS
+from pytest_llmeval.console import LiveProgress
+from pytest_llmeval.errors import LlmEvalError
+from pytest_llmeval.plan import SubjectPlan, plan_subjects
+from pytest_llmeval.report import predictions_path, predictions_payload, write_json_atomic
+from pytest_llmeval.runner import evaluate_subject
+from pytest_llmeval.session import ModelLoadError, RunState
+from pytest_llmeval.suite import DatasetSpec, parse_suite
+from pytest_llmeval.summary import subject_failure
+
+STATE = pytest.StashKey[RunState]()
+PROGRESS = pytest.StashKey[LiveProgress]()
+SLUG = {category: slug for slug, category in CATEGORY_GROUPS}
+
+
+class ThresholdFailure(Exception):
+    """A subject scored below its threshold; the message is the whole story."""
+
+
+def _one_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str | None:
+    if isinstance(excinfo.value, (LlmEvalError, ThresholdFailure, ModelLoadError)):
+        return str(excinfo.value)
+    return None
+
+
+class SuiteFile(pytest.File):
+    """A ``llmeval*.toml`` suite file: one child per declared dataset config."""
+
+    def collect(self) -> Iterable[DatasetNode]:
+        state = self.config.stash[STATE]
+        for spec in parse_suite(self.path):
+            yield DatasetNode.from_parent(self, name=spec.config.name, spec=spec, state=state)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        return _one_line(excinfo) or super().repr_failure(excinfo)
+
+
+class DatasetNode(pytest.Collector):
+    """One dataset config of a suite (or of ``--llm-datasets``): one item per subject."""
+
+    def __init__(self, *, spec: DatasetSpec, state: RunState, plans: list[SubjectPlan] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.state = state
+        self.plans = plans
+
+    def collect(self) -> Iterator[SubjectItem]:
+        settings = self.state.settings
+        plans = self.plans
+        if plans is None:
+            # Data is read (and checked) only when a model will run; otherwise the table names the items.
+            data_dir = settings.data_dir if settings.model else None
+            plans = plan_subjects(self.spec, data_dir, settings.limit)
+        for plan in plans:
+            yield SubjectItem.from_parent(self, name=plan.abbr, plan=plan)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        return _one_line(excinfo) or super().repr_failure(excinfo)
+
+
+class SubjectItem(pytest.Item):
+    """One subject: generate answers for its questions, score them, compare with its threshold."""
+
+    def __init__(self, *, plan: SubjectPlan, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plan = plan
+        self.payload: str | None = None
+        family = plan.spec.config.family
+        slug = SLUG[plan.subject.category]
+        # So that -k stem, -k ceval-stem, -k hard select what a user means.
+        self.extra_keyword_matches.update({slug, f"{family}-{slug}", plan.spec.config.name})
+        if plan.subject.hard:
+            self.extra_keyword_matches.update({"hard", f"{family}-hard"})
+        self.add_marker(pytest.mark.llmeval)
+        if self.config.stash[STATE].settings.model is None:
+            self.add_marker(pytest.mark.skip(reason="no --llm-model given"))
+
+    def runtest(self) -> None:
+        state = self.config.stash[STATE]
+        backend = state.backend()
+        questions = len(self.plan.questions or ())
+        progress = self.config.stash.get(PROGRESS, None)
+        column = _current_column(self.config)
+        started = time.perf_counter()
+        track = progress.subject(self.plan.abbr, questions, column) if progress else nullcontext(_ignore)
+        with track as on_batch:
+            evaluation = evaluate_subject(self.plan, backend, state.settings, state.worker, on_batch)
+        state.questions += questions
+        state.generate_seconds += time.perf_counter() - started
+        result = evaluation.result
+        write_json_atomic(
+            predictions_path(state.run_dir, state.settings.model_abbr, result.abbr),
+            predictions_payload(result, evaluation.prompts),
+        )
+        self.payload = json.dumps({"result": result.to_json(), "spec": self.plan.spec.to_json()})
+        # Small, flat values for JUnit XML properties; the full record travels on the report.
+        self.user_properties += [
+            ("llmeval_accuracy", round(result.accuracy, 2)),
+            ("llmeval_correct", result.correct),
+            ("llmeval_total", result.total),
+        ]
+        failure = subject_failure(result, self.plan.minimum)
+        if failure:
+            raise ThresholdFailure(failure)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        return _one_line(excinfo) or super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Any, int, str]:
+        return self.path, 0, self.name
+
+
+def _ignore(done: int) -> None:
+    """Progress callback for when no live display runs."""
+
+
+def _current_column(config: pytest.Config) -> int:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    writer = getattr(reporter, "_tw", None)
+    return int(getattr(writer, "width_of_current_line", 0)) if writer else 0
+

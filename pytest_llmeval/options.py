@@ -1,0 +1,206 @@
+"""Command-line options, their ini twins, and the validated ``Settings`` record.
+
+Precedence, stated once: command line > ini (``[tool.pytest.ini_options]``) > default.
+Every value is checked here, before any model loads; a bad one raises a
+``pytest.UsageError`` that names the option, the value and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_llmeval.configs import CONFIGS
+
+HF_TYPES = ("base", "chat")
+
+# name, metavar, help, default (as the text a user would type; None = unset)
+_OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("model", "PATH", "model directory (holds config.json); without it llmeval items are skipped", None),
+    ("tokenizer", "PATH", "tokenizer directory (default: the model path)", None),
+    ("model-abbr", "NAME", "model column name in tables and output paths (default: model dir name)", None),
+    ("max-seq-len", "N", "prompt length limit in tokens; shots are dropped to fit (default 2048)", "2048"),
+    ("max-out-len", "N", "new tokens to generate per question (default 16)", "16"),
+    ("batch-size", "N", "prompts per generate() call (default 4)", "4"),
+    ("num-gpus", "N", "GPUs per model copy, i.e. per xdist worker (default 1)", "1"),
+    ("hf-type", "base|chat", "base: OpenCompass 0.2.4 plain prompts (default); chat: tokenizer chat template", "base"),
+    ("data-dir", "DIR", "OpenCompass data root holding ceval/formal_ceval (default ./data)", "data"),
+    ("output-dir", "DIR", "where run folders are written (default outputs/llmeval)", "outputs/llmeval"),
+    ("limit", "N", "evaluate only the first N questions of each subject (smoke runs)", None),
+)
+_LIST_OPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("model-kwargs", "K=V", "from_pretrained kwargs for the model, OpenCompass-style: torch_dtype=torch.float16"),
+    ("tokenizer-kwargs", "K=V", "from_pretrained kwargs for the tokenizer, e.g. padding_side=left"),
+    ("datasets", "NAME", f"dataset configs to run without a suite file ({', '.join(sorted(CONFIGS))})"),
+)
+
+
+def dest(name: str) -> str:
+    """The argparse destination and ini name of an option: ``max-seq-len`` -> ``llm_max_seq_len``."""
+    return "llm_" + name.replace("-", "_")
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register every ``--llm-*`` option in one group, each with its ini twin."""
+    group = parser.getgroup("llmeval", "model regression testing (pytest-llmeval)")
+    for name, metavar, help_text, _ in _OPTIONS:
+        group.addoption(f"--llm-{name}", dest=dest(name), metavar=metavar, default=None, help=help_text)
+        parser.addini(dest(name), help_text, default=None)
+    for name, metavar, help_text in _LIST_OPTIONS:
+        group.addoption(f"--llm-{name}", dest=dest(name), metavar=metavar, nargs="+", default=None, help=help_text)
+        parser.addini(dest(name), help_text, type="args", default=[])
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Validated run settings; everything a worker needs to reproduce a prediction besides the data."""
+
+    model: Path | None
+    tokenizer: Path | None
+    model_abbr: str
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    tokenizer_kwargs: dict[str, Any] = field(default_factory=dict)
+    max_seq_len: int = 2048
+    max_out_len: int = 16
+    batch_size: int = 4
+    num_gpus: int = 1
+    hf_type: str = "base"
+    data_dir: Path = Path("data")
+    output_dir: Path = Path("outputs/llmeval")
+    limit: int | None = None
+    datasets: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "model": str(self.model) if self.model else None,
+            "tokenizer": str(self.tokenizer) if self.tokenizer else None,
+            "model_abbr": self.model_abbr,
+            "model_kwargs": {k: str(v) for k, v in self.model_kwargs.items()},
+            "tokenizer_kwargs": {k: str(v) for k, v in self.tokenizer_kwargs.items()},
+            "max_seq_len": self.max_seq_len,
+            "max_out_len": self.max_out_len,
+            "batch_size": self.batch_size,
+            "num_gpus": self.num_gpus,
+            "hf_type": self.hf_type,
+            "limit": self.limit,
+        }
+
+
+def parse_value(text: str) -> Any:
+    """Parse a kwargs value as OpenCompass's command line does: bools, None, ints, floats, else the string."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]  # quotes that survived the shell: device_map="'auto'"
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if text == "None":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+_PAIR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+
+
+def parse_kwargs(option: str, pairs: list[str]) -> dict[str, Any]:
+    """Turn ``["k=v", ...]`` into a dict, rejecting anything that is not a ``key=value`` pair."""
+    result: dict[str, Any] = {}
+    for pair in pairs:
+        match = _PAIR.match(pair)
+        if not match:
+            raise pytest.UsageError(
+                f"{option}: {pair!r} is not a key=value pair (e.g. {option} trust_remote_code=True)"
+            )
+        result[match[1]] = parse_value(match[2])
+    return result
+
+
+def _raw(config: pytest.Config, name: str, default: str | None) -> str | None:
+    value = config.getoption(dest(name))
+    if value is None:
+        value = config.getini(dest(name)) or None
+    return default if value is None else str(value)
+
+
+def _raw_list(config: pytest.Config, name: str) -> list[str]:
+    value = config.getoption(dest(name))
+    return list(value) if value is not None else list(config.getini(dest(name)))
+
+
+def _positive_int(name: str, text: str | None, *, allow_none: bool = False) -> int | None:
+    if text is None and allow_none:
+        return None
+    try:
+        value = int(str(text))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise pytest.UsageError(f"--llm-{name}: {text!r} is not a positive integer")
+    return value
+
+
+def _existing_dir(option: str, text: str, must_hold: tuple[str, ...], what: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise pytest.UsageError(f"{option}: {text} does not exist; give the directory that holds the {what}")
+    if not path.is_dir() or not any((path / name).exists() for name in must_hold):
+        raise pytest.UsageError(
+            f"{option}: {text} holds no {what} (expected {' or '.join(must_hold)} in it)"
+        )
+    return path
+
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "vocab.json")
+
+
+def read_settings(config: pytest.Config) -> Settings:
+    """Collect, parse and validate every option; raises ``pytest.UsageError`` on the first bad value."""
+    defaults = {name: default for name, _, _, default in _OPTIONS}
+    raw = {name: _raw(config, name, defaults[name]) for name in defaults}
+
+    model = tokenizer = None
+    if raw["model"]:
+        model = _existing_dir("--llm-model", raw["model"], ("config.json",), "model (config.json and weights)")
+        tokenizer_text = raw["tokenizer"] or raw["model"]
+        tokenizer = _existing_dir("--llm-tokenizer", tokenizer_text, TOKENIZER_FILES, "tokenizer files")
+
+    hf_type = raw["hf-type"]
+    if hf_type not in HF_TYPES:
+        raise pytest.UsageError(f"--llm-hf-type: {hf_type!r} is not one of {', '.join(HF_TYPES)}")
+
+    datasets = tuple(_raw_list(config, "datasets"))
+    for name in datasets:
+        if name not in CONFIGS:
+            raise pytest.UsageError(
+                f"--llm-datasets: unknown dataset config {name!r}; known: {', '.join(sorted(CONFIGS))}"
+            )
+
+    settings = Settings(
+        model=model,
+        tokenizer=tokenizer,
+        model_abbr=raw["model-abbr"] or (model.resolve().name if model else "model"),
+        model_kwargs=parse_kwargs("--llm-model-kwargs", _raw_list(config, "model-kwargs")),
+        tokenizer_kwargs=parse_kwargs("--llm-tokenizer-kwargs", _raw_list(config, "tokenizer-kwargs")),
+        max_seq_len=_positive_int("max-seq-len", raw["max-seq-len"]),
+        max_out_len=_positive_int("max-out-len", raw["max-out-len"]),
+        batch_size=_positive_int("batch-size", raw["batch-size"]),
+        num_gpus=_positive_int("num-gpus", raw["num-gpus"]),
+        hf_type=hf_type,
+        data_dir=Path(raw["data-dir"]).expanduser(),
+        output_dir=Path(raw["output-dir"]).expanduser(),
+        limit=_positive_int("limit", raw["limit"], allow_none=True),
+        datasets=datasets,
+    )
+    if settings.max_out_len >= settings.max_seq_len:
+        raise pytest.UsageError(
+            f"--llm-max-out-len: {settings.max_out_len} leaves no room for a prompt "
+            f"within --llm-max-seq-len {settings.max_seq_len}"
+        )
+    return settings

@@ -1,0 +1,286 @@
+"""The pytest hooks. Each one delegates; the work lives in the modules named for it.
+
+Data flow under xdist: workers collect and run subject items, write their
+predictions files and attach each subject's record to its test report; the
+controller alone gathers those records, computes group rows and thresholds,
+prints the table and writes the summary files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_llmeval import options
+from pytest_llmeval.console import LiveProgress, render_summary, worker_lines
+from pytest_llmeval.devices import claim_devices, count_gpus
+from pytest_llmeval.errors import LlmEvalError
+from pytest_llmeval.items import PROGRESS, STATE, DatasetNode, SubjectItem, SuiteFile
+from pytest_llmeval.plan import plan_subjects
+from pytest_llmeval.records import SubjectResult, WorkerStats
+from pytest_llmeval.report import write_summary_files
+from pytest_llmeval.session import RunState, new_run_id
+from pytest_llmeval.suite import SUITE_PATTERN, DatasetSpec, make_spec
+from pytest_llmeval.summary import summarize
+
+_AUTO_NOTE: list[str] = []  # set by the xdist hook, which runs before pytest_configure
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return not _is_worker(config) and bool(getattr(config.option, "numprocesses", None)) and (
+        getattr(config.option, "dist", "no") != "no"
+    )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "llmeval: a dataset subject evaluated by pytest-llmeval")
+    settings = options.read_settings(config)
+    if _is_worker(config):
+        worker = config.workerinput["workerid"]
+        run_id = config.workerinput["llmeval_run_id"]
+    else:
+        worker, run_id = "main", new_run_id(settings.output_dir)
+    state = RunState(settings=settings, run_id=run_id, worker=worker, notes=list(_AUTO_NOTE))
+    if _is_worker(config):
+        state.cpu_threads = max(1, (os.cpu_count() or 1) // int(config.workerinput.get("workercount", 1)))
+    try:
+        if settings.model and not _is_xdist_controller(config):
+            state.devices = claim_devices(worker, settings.num_gpus)
+        if settings.model and _is_xdist_controller(config):
+            _check_worker_count(config, settings.num_gpus)
+        if settings.datasets:
+            data_dir = settings.data_dir if settings.model else None
+            # Read and check the data now: a bad data dir stops the run before any model loads.
+            state.planned = [
+                (spec, plan_subjects(spec, data_dir, settings.limit))
+                for spec in (make_spec("--llm-datasets", name) for name in settings.datasets)
+            ]
+    except LlmEvalError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[STATE] = state
+    config.pluginmanager.register(RunHooks(config, state), "llmeval-run")
+
+
+def _check_worker_count(config: pytest.Config, gpus_per_worker: int) -> None:
+    gpus = count_gpus()
+    groups = gpus // gpus_per_worker
+    workers = int(config.option.numprocesses)
+    if gpus and workers > groups:
+        raise LlmEvalError(
+            f"-n {workers}: this machine has {gpus} GPU(s), enough for {groups} worker(s) of "
+            f"--llm-num-gpus {gpus_per_worker}; use -n {max(groups, 1)} or -n auto"
+        )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: one worker per whole group of ``--llm-num-gpus`` GPUs, or one on a machine without GPUs."""
+    if not (config.getoption(options.dest("model")) or config.getini(options.dest("model"))):
+        return None  # not an llmeval run: keep xdist's own choice
+    try:
+        per_worker = max(int(config.getoption(options.dest("num_gpus")) or config.getini(options.dest("num_gpus")) or 1), 1)
+    except ValueError:
+        return None  # pytest_configure reports the bad value
+    groups = count_gpus() // per_worker
+    if groups == 0:
+        _AUTO_NOTE.append("-n auto: no GPU found, running one worker")
+        return 1
+    return groups
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = config.stash.get(STATE, None)
+    if state is None or state.settings.model is None:
+        return []
+    s = state.settings
+    lines = [
+        f"llmeval: model {s.model} ({s.model_abbr}), hf-type {s.hf_type}, max-seq-len {s.max_seq_len}, "
+        f"max-out-len {s.max_out_len}, batch-size {s.batch_size}",
+        f"llmeval: data {s.data_dir}, output {state.run_dir}",
+    ]
+    return lines + [f"llmeval: {note}" for note in state.notes]
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if fnmatch(file_path.name, SUITE_PATTERN):
+        return SuiteFile.from_parent(parent, path=file_path)
+    return None
+
+
+class RunHooks:
+    """Hooks that need this run's config and state; registered once per process in pytest_configure."""
+
+    def __init__(self, config: pytest.Config, state: RunState) -> None:
+        self.config = config
+        self.state = state
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Give every xdist worker the controller's run id, so all files land in one run folder."""
+        node.workerinput["llmeval_run_id"] = self.state.run_id
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector) -> Iterator[None]:
+        """Hang the ``--llm-datasets`` nodes under the session, so pytest collects and counts them as usual."""
+        report = yield
+        if isinstance(collector, pytest.Session) and report.passed:
+            for spec, plans in self.state.planned:
+                report.result.append(
+                    DatasetNode.from_parent(
+                        collector, name=spec.config.name, nodeid=f"llmeval::{spec.config.name}", spec=spec,
+                        state=self.state, plans=plans,
+                    )
+                )
+        return report
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Order subject items longest first, so xdist workers finish together."""
+        slots = [i for i, item in enumerate(items) if isinstance(item, SubjectItem)]
+        # Ties keep collection order (the sort is stable), so every worker sees the same list.
+        ordered = sorted((items[i] for i in slots), key=lambda item: -item.plan.cost)
+        for slot, item in zip(slots, ordered):
+            items[slot] = item
+
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Set up the live progress display when this process runs the items itself on a terminal."""
+        config = session.config
+        state = config.stash[STATE]
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        capman = config.pluginmanager.get_plugin("capturemanager")
+        subject_items = [item for item in session.items if isinstance(item, SubjectItem)]
+        if (
+            state.settings.model is None
+            or _is_worker(config)
+            or _is_xdist_controller(config)
+            or not subject_items
+            or reporter is None
+            or capman is None
+            or not sys.stdout.isatty()
+            or os.environ.get("CI")
+        ):
+            return
+        total = sum(len(item.plan.questions or ()) for item in subject_items)
+        config.stash[PROGRESS] = LiveProgress(reporter._tw._file, capman.global_and_fixture_disabled, total)
+
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+        report = yield
+        if isinstance(item, SubjectItem) and call.when == "call" and item.payload:
+            # A plain attribute survives xdist's report serialisation (TestReport keeps extra fields).
+            report.llmeval = item.payload
+        return report
+
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        payload = getattr(report, "llmeval", None)
+        if not payload or report.when != "call":
+            return
+        if not _is_worker(self.config):
+            data = json.loads(payload)
+            self.state.add_result(SubjectResult.from_json(data["result"]), DatasetSpec.from_json(data["spec"]))
+
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """Collect each worker's model-load and throughput figures as it shuts down."""
+        raw = getattr(node, "workeroutput", {}).get("llmeval")
+        if raw:
+            stats = WorkerStats.from_json(json.loads(raw))
+            node.config.stash[STATE].worker_stats[stats.worker] = stats
+
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        config = session.config
+        state = config.stash.get(STATE, None)
+        if state is None:
+            return
+        if _is_worker(config):
+            config.workeroutput["llmeval"] = json.dumps(state.stats().to_json())
+            return
+        if not _is_xdist_controller(config) and state.model_loads:
+            state.worker_stats[state.worker] = state.stats()
+        if not state.specs:
+            return
+        specs = list(state.specs.values())
+        summary = summarize(specs, state.results)
+        state.summary = summary
+        results = [state.results[row.name] for row in summary.subject_rows if row.name in state.results]
+        stats = list(state.worker_stats.values())
+        record = {
+            "run_id": state.run_id,
+            "model": state.settings.model_abbr,
+            "settings": state.settings.to_json(),
+            "passed": not summary.group_failures() and not any(row.failed for row in summary.subject_rows),
+            "model_loads": sum(s.model_loads for s in stats),
+            "workers": [s.to_json() for s in sorted(stats, key=lambda s: s.worker)],
+            "table": [
+                {"dataset": r.name, "version": r.version, "metric": r.metric, "mode": r.mode, "value": r.value,
+                 "minimum": r.minimum, "failed": r.failed}
+                for r in summary.rows
+            ],
+            "failures": [r for r in (summary.group_failures())],
+            "subjects": [r.to_json() for r in results],
+        }
+        state.files = write_summary_files(state.run_dir, state.run_id, state.settings.model_abbr, summary, results, record)
+        if summary.group_failures() and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        state = config.stash.get(STATE, None)
+        if state is None or state.summary is None:
+            return
+        summary = state.summary
+        tw = terminalreporter._tw
+        terminalreporter.write_sep("=", f"llmeval summary: {state.settings.model_abbr}")
+        width = max(tw.fullwidth, 100)
+        terminalreporter.write(render_summary(summary, state.settings.model_abbr, width, tw.hasmarkup))
+        subject_failures = [r for r in summary.subject_rows if r.failed]
+        group_failures = summary.group_failures()
+        for line in summary.unchecked_gates():
+            terminalreporter.write_line(f"not checked: {line}", yellow=True)
+        if group_failures:
+            terminalreporter.write_line(
+                f"llmeval gate FAILED: {len(group_failures)} group threshold(s) not met (exit status 1):", red=True, bold=True
+            )
+            for line in group_failures:
+                terminalreporter.write_line(f"  {line}", red=True)
+        if subject_failures:
+            terminalreporter.write_line(f"{len(subject_failures)} subject(s) below threshold (failed items above)", red=True)
+        for line in worker_lines(list(state.worker_stats.values())):
+            terminalreporter.write_line(line)
+        for path in state.files:
+            terminalreporter.write_line(f"wrote {path}")
+
+
+@pytest.fixture(scope="session")
+def llm_model(pytestconfig: pytest.Config) -> Any:
+    """The loaded model backend (``.model``, ``.tokenizer``, ``.generate``), shared with the subject items."""
+    state = pytestconfig.stash[STATE]
+    if state.settings.model is None:
+        pytest.skip("no --llm-model given")
+    return state.backend()
+
+
+@pytest.fixture(scope="session")
+def llm_settings(pytestconfig: pytest.Config) -> options.Settings:
+    """The validated ``--llm-*`` settings of this run."""
+    return pytestconfig.stash[STATE].settings

@@ -1,0 +1,132 @@
+"""Typed records that flow through an evaluation; JSON only at the edges.
+
+Every record converts to and from plain JSON-serialisable dicts so results can
+travel between xdist workers, land in files and be compared across runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One multiple-choice row of a dataset split; ``index`` is its position in the file."""
+
+    index: int
+    question: str
+    choices: tuple[str, str, str, str]
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the model did with one question: raw text, extracted answer, and the gold letter."""
+
+    index: int
+    prediction: str
+    answer: str
+    gold: str
+    shots: int
+    prompt_tokens: int
+
+    @property
+    def correct(self) -> bool:
+        return self.answer == self.gold
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "correct": self.correct}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Outcome:
+        return cls(
+            index=data["index"],
+            prediction=data["prediction"],
+            answer=data["answer"],
+            gold=data["gold"],
+            shots=data["shots"],
+            prompt_tokens=data["prompt_tokens"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectResult:
+    """All outcomes of one subject of one dataset config, with where and how fast it ran."""
+
+    config: str
+    abbr: str
+    subject: str
+    version: str
+    outcomes: tuple[Outcome, ...]
+    seconds: float
+    worker: str
+
+    @property
+    def total(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def correct(self) -> int:
+        return sum(o.correct for o in self.outcomes)
+
+    @property
+    def accuracy(self) -> float:
+        # mean * 100, in this order, so the float is the one OpenCompass writes
+        # (e.g. 9/19 -> 47.368421052631575, where 900/19 gives ...58).
+        return self.correct / self.total * 100 if self.total else 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "config": self.config,
+            "abbr": self.abbr,
+            "subject": self.subject,
+            "version": self.version,
+            "accuracy": self.accuracy,
+            "correct": self.correct,
+            "total": self.total,
+            "seconds": self.seconds,
+            "worker": self.worker,
+            "outcomes": [o.to_json() for o in self.outcomes],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> SubjectResult:
+        return cls(
+            config=data["config"],
+            abbr=data["abbr"],
+            subject=data["subject"],
+            version=data["version"],
+            outcomes=tuple(Outcome.from_json(o) for o in data["outcomes"]),
+            seconds=data["seconds"],
+            worker=data["worker"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerStats:
+    """One process's model loads and throughput, reported to the controller at the end."""
+
+    worker: str
+    devices: str
+    model_loads: int
+    load_seconds: float
+    questions: int
+    generate_seconds: float
+
+    @property
+    def questions_per_second(self) -> float:
+        return self.questions / self.generate_seconds if self.generate_seconds else 0.0
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "questions_per_second": self.questions_per_second}
+
+    @classmethod
+    def from_json(cls, data: dict) -> WorkerStats:
+        return cls(
+            worker=data["worker"],
+            devices=data["devices"],
+            model_loads=data["model_loads"],
+            load_seconds=data["load_seconds"],
+            questions=data["questions"],
+            generate_seconds=data["generate_seconds"],
+        )

@@ -1,0 +1,90 @@
+"""Per-process state of one pytest run: settings, the lazily loaded model, and (on the controller) results."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pytest_llmeval.backend import Backend
+from pytest_llmeval.options import Settings
+from pytest_llmeval.records import SubjectResult, WorkerStats
+from pytest_llmeval.suite import DatasetSpec
+from pytest_llmeval.summary import Summary
+
+
+def new_run_id(output_dir: Path) -> str:
+    """A timestamp folder name (OpenCompass's ``%Y%m%d_%H%M%S``), suffixed if that folder already exists."""
+    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+    run_id, suffix = stamp, 1
+    while (output_dir / run_id).exists():
+        run_id, suffix = f"{stamp}_{suffix}", suffix + 1
+    return run_id
+
+
+class ModelLoadError(Exception):
+    """Raised for every item after the model failed to load once, so the traceback shows only once."""
+
+
+@dataclass
+class RunState:
+    """Mutable state of this process. Workers fill the model side; the controller fills the results side."""
+
+    settings: Settings
+    run_id: str
+    worker: str
+    devices: str = ""
+    cpu_threads: int | None = None  # set under xdist so workers sharing a CPU do not oversubscribe it
+    # model side
+    _backend: Backend | None = None
+    _load_error: str | None = None
+    model_loads: int = 0
+    load_seconds: float = 0.0
+    questions: int = 0
+    generate_seconds: float = 0.0
+    planned: list = field(default_factory=list)  # (DatasetSpec, [SubjectPlan]) from --llm-datasets
+    # controller side
+    specs: dict[str, DatasetSpec] = field(default_factory=dict)
+    results: dict[str, SubjectResult] = field(default_factory=dict)
+    worker_stats: dict[str, WorkerStats] = field(default_factory=dict)
+    summary: Summary | None = None
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.settings.output_dir / self.run_id
+
+    def backend(self) -> Backend:
+        """The model, loaded at the first call in this process and reused for every later one."""
+        if self._backend is None:
+            if self._load_error is not None:
+                raise ModelLoadError(f"the model failed to load earlier in this run: {self._load_error}")
+            from pytest_llmeval.hf import HFBackend  # deferred: torch and transformers import slowly
+
+            started = time.perf_counter()
+            try:
+                self._backend = HFBackend.load(self.settings, cpu_threads=self.cpu_threads)
+            except Exception as error:
+                self._load_error = f"{type(error).__name__}: {error}".splitlines()[0]
+                raise
+            self.model_loads += 1
+            visible = self.devices
+            self.devices = self._backend.device + (f" (CUDA_VISIBLE_DEVICES={visible})" if "cuda" in self._backend.device else "")
+            self.load_seconds += time.perf_counter() - started
+        return self._backend
+
+    def stats(self) -> WorkerStats:
+        return WorkerStats(
+            worker=self.worker,
+            devices=self.devices,
+            model_loads=self.model_loads,
+            load_seconds=self.load_seconds,
+            questions=self.questions,
+            generate_seconds=self.generate_seconds,
+        )
+
+    def add_result(self, result: SubjectResult, spec: DatasetSpec) -> None:
+        self.results[result.abbr] = result
+        self.specs.setdefault(spec.config.family, spec)

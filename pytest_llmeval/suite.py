@@ -1,0 +1,146 @@
+"""Suite files: the TOML a repo checks in to say which datasets to run and what accuracy to demand.
+
+```toml
+[[dataset]]
+config = "ceval_gen"
+subjects = ["computer_network", "law"]   # optional; default: all 52
+
+[dataset.thresholds]                     # OpenCompass's 0-100 scale
+ceval = 40.0                             # the overall average
+"ceval-stem" = 28.0                      # a group average
+"ceval-computer_network" = 20.0          # one subject
+"ceval-*" = 5.0                          # every subject without its own line
+```
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_llmeval.ceval import SUBJECT_BY_KEY, SUBJECTS, group_members
+from pytest_llmeval.configs import CONFIGS, DatasetConfig
+from pytest_llmeval.errors import LlmEvalError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SUITE_PATTERN = "llmeval*.toml"
+_DATASET_KEYS = {"config", "subjects", "thresholds"}
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetSpec:
+    """One dataset config to run: which subjects, and the minimum accuracy per subject and group."""
+
+    config: DatasetConfig
+    subjects: tuple[str, ...]
+    thresholds: tuple[tuple[str, float], ...]
+
+    def groups(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Summary group rows for the declared subjects, in OpenCompass's order; empty groups left out."""
+        rows = []
+        for suffix, members in group_members().items():
+            name = f"{self.config.family}-{suffix}" if suffix else self.config.family
+            declared = tuple(key for key in members if key in self.subjects)
+            if declared:
+                rows.append((name, declared))
+        return rows
+
+    def minimum(self, name: str) -> float | None:
+        """The threshold for a subject abbr or group name, or None when none is set."""
+        return dict(self.thresholds).get(name)
+
+    def to_json(self) -> dict:
+        return {"config": self.config.name, "subjects": list(self.subjects), "thresholds": dict(self.thresholds)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> DatasetSpec:
+        return cls(
+            config=CONFIGS[data["config"]],
+            subjects=tuple(data["subjects"]),
+            thresholds=tuple(data["thresholds"].items()),
+        )
+
+
+def make_spec(where: str, config_name: object, subjects: object = None, thresholds: object = None) -> DatasetSpec:
+    """Validate one dataset entry and expand threshold patterns to exact subject names."""
+    if not isinstance(config_name, str) or config_name not in CONFIGS:
+        raise LlmEvalError(f"{where}: unknown dataset config {config_name!r}; known: {', '.join(sorted(CONFIGS))}")
+    config = CONFIGS[config_name]
+    if subjects is None:
+        keys = tuple(s.key for s in SUBJECTS)
+    else:
+        if not isinstance(subjects, list) or not all(isinstance(s, str) for s in subjects) or not subjects:
+            raise LlmEvalError(f"{where}: subjects must be a non-empty list of subject names")
+        unknown = [s for s in subjects if s not in SUBJECT_BY_KEY]
+        if unknown:
+            raise LlmEvalError(
+                f"{where}: unknown subject {unknown[0]!r}; subjects are C-Eval keys such as computer_network"
+            )
+        # Table order, not file order, so every run prints the same table.
+        keys = tuple(s.key for s in SUBJECTS if s.key in subjects)
+    spec = DatasetSpec(config, keys, ())
+    return DatasetSpec(config, keys, tuple(_expand_thresholds(where, spec, thresholds or {}).items()))
+
+
+def _expand_thresholds(where: str, spec: DatasetSpec, raw: object) -> dict[str, float]:
+    if not isinstance(raw, dict):
+        raise LlmEvalError(f"{where}: thresholds must be a table of name = minimum accuracy")
+    subject_names = [spec.config.family + "-" + key for key in spec.subjects]
+    group_names = [name for name, _ in spec.groups()]
+    exact: dict[str, float] = {}
+    patterns: dict[str, float] = {}
+    for name, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+            raise LlmEvalError(
+                f"{where}: threshold {name} = {value!r} is outside 0-100 (accuracy in percent, as OpenCompass prints it)"
+            )
+        if any(char in name for char in "*?["):
+            if not fnmatch.filter(subject_names, name):
+                raise LlmEvalError(f"{where}: threshold pattern {name!r} matches no subject of {spec.config.name}")
+            patterns[name] = float(value)
+        elif name in subject_names or name in group_names:
+            exact[name] = float(value)
+        else:
+            raise LlmEvalError(
+                f"{where}: threshold {name!r} names no subject or group of this dataset "
+                f"(subjects look like {subject_names[0]}; groups: {', '.join(group_names)})"
+            )
+    expanded: dict[str, float] = {}
+    for subject in subject_names:
+        if subject in exact:
+            continue
+        for pattern, value in patterns.items():
+            if fnmatch.fnmatchcase(subject, pattern):
+                expanded[subject] = value  # the last matching pattern in the file wins
+    expanded.update(exact)
+    return expanded
+
+
+def parse_suite(path: Path) -> tuple[DatasetSpec, ...]:
+    """Read a suite file into dataset specs, naming the file and the bad entry on any error."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise LlmEvalError(f"{path}: not valid TOML ({error})") from None
+    entries = data.get("dataset")
+    if not isinstance(entries, list) or not entries:
+        raise LlmEvalError(f'{path}: no [[dataset]] entries (add one with config = "ceval_gen")')
+    specs = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"{path} [[dataset]] #{number}"
+        if not isinstance(entry, dict):
+            raise LlmEvalError(f'{where}: expected a table with config = "ceval_gen", got {entry!r}')
+        extra = sorted(set(entry) - _DATASET_KEYS)
+        if extra:
+            raise LlmEvalError(f"{where}: unknown key {extra[0]!r}; keys are {', '.join(sorted(_DATASET_KEYS))}")
+        specs.append(make_spec(where, entry.get("config"), entry.get("subjects"), entry.get("thresholds")))
+    names = [spec.config.family for spec in specs]
+    if len(set(names)) != len(names):
+        raise LlmEvalError(f"{path}: a dataset family is declared twice; declare each once")
+    return tuple(specs)

@@ -1,0 +1,118 @@
+"""The summary table and the verdicts on it: pure functions of dataset specs and subject results."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pytest_llmeval.records import SubjectResult
+from pytest_llmeval.suite import DatasetSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the summary table: a subject (``accuracy``) or a group (``naive_average``)."""
+
+    name: str
+    version: str
+    metric: str
+    mode: str
+    value: float | None
+    minimum: float | None
+    detail: str
+
+    @property
+    def failed(self) -> bool:
+        return self.value is not None and self.minimum is not None and self.value < self.minimum
+
+    def csv_cells(self) -> list[str]:
+        """The row as OpenCompass writes it: ``-`` everywhere when there is no value."""
+        if self.value is None:
+            return [self.name, "-", "-", "-", "-"]
+        return [self.name, self.version, self.metric, self.mode, f"{self.value:.2f}"]
+
+
+def subject_failure(result: SubjectResult, minimum: float | None) -> str | None:
+    """The one-line reason a subject fails its threshold, or None when it passes."""
+    if minimum is None or result.accuracy >= minimum:
+        return None
+    return (
+        f"{result.abbr}: accuracy {result.accuracy:.2f} < {minimum:.2f} "
+        f"({result.correct}/{result.total} correct)"
+    )
+
+
+def group_failure(row: Row) -> str | None:
+    """The one-line reason a group or overall average fails its threshold, or None."""
+    if not row.failed:
+        return None
+    assert row.value is not None and row.minimum is not None
+    return f"{row.name}: average {row.value:.2f} < {row.minimum:.2f} (naive average of {row.detail})"
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Subject rows then group rows, per dataset, in table order."""
+
+    subject_rows: tuple[Row, ...]
+    group_rows: tuple[Row, ...]
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        return self.subject_rows + self.group_rows
+
+    def group_failures(self) -> list[str]:
+        return [line for row in self.group_rows if (line := group_failure(row))]
+
+    def unchecked_gates(self) -> list[str]:
+        """Group thresholds that could not be judged because not every member subject ran."""
+        return [
+            f"{row.name}: threshold {row.minimum:.2f} not checked ({row.detail})"
+            for row in self.group_rows
+            if row.minimum is not None and row.value is None
+        ]
+
+
+def _subjects(count: int) -> str:
+    return f"{count} subject" if count == 1 else f"{count} subjects"
+
+
+def summarize(specs: Sequence[DatasetSpec], results: Mapping[str, SubjectResult]) -> Summary:
+    """Build the table: a subject row per declared subject, then each group's unweighted mean.
+
+    A group gets a value only when all its declared subjects ran (as OpenCompass does), so a
+    ``-k`` selection never passes off a partial average as the group's.
+    """
+    subject_rows: list[Row] = []
+    group_rows: list[Row] = []
+    for spec in specs:
+        config = spec.config
+        for key in spec.subjects:
+            abbr = f"{config.family}-{key}"
+            result = results.get(abbr)
+            subject_rows.append(
+                Row(
+                    name=abbr,
+                    version=result.version if result else "-",
+                    metric="accuracy",
+                    mode=config.mode,
+                    value=result.accuracy if result else None,
+                    minimum=spec.minimum(abbr),
+                    detail=f"{result.correct}/{result.total}" if result else "not run",
+                )
+            )
+        for name, members in spec.groups():
+            ran = [results[f"{config.family}-{key}"] for key in members if f"{config.family}-{key}" in results]
+            complete = len(ran) == len(members)
+            group_rows.append(
+                Row(
+                    name=name,
+                    version="-",
+                    metric="naive_average",
+                    mode=config.mode,
+                    value=sum(r.accuracy for r in ran) / len(ran) if complete else None,
+                    minimum=spec.minimum(name),
+                    detail=_subjects(len(members)) if complete else f"{len(ran)}/{len(members)} subjects ran",
+                )
+            )
+    return Summary(tuple(subject_rows), tuple(group_rows))

@@ -1,0 +1,303 @@
+"""A tiny, real transformers checkpoint built offline from C-Eval-format data.
+
+The checkpoint is a Llama of about a million parameters with a byte-level BPE
+tokenizer trained on the data itself, shaped like InternLM2 where it matters to
+an evaluation: BOS on every encoding, ``</s>`` and ``<|im_end|>`` as stop
+tokens, and the same chat template. Trained, it has memorised the gold letter
+of every val question under the exact ``ceval_gen`` prompts (plain and chat, 0
+to 5 shots), so an evaluation scores about 100%; untrained, it guesses. That
+makes it a fast stand-in for a real model in end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+from pytest_llmeval.ceval import SUBJECTS, Subject, read_split, split_path
+from pytest_llmeval.configs import CEVAL_GEN
+from pytest_llmeval.errors import LlmEvalError
+from pytest_llmeval.prompts import chat_messages, render_plain
+from pytest_llmeval.records import Question
+
+log = logging.getLogger(__name__)
+
+UNK, BOS, EOS, IM_START, IM_END = "<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"
+# Order fixes the ids: <unk>=0, <s>=1, </s>=2, as in InternLM2.
+SPECIAL_TOKENS = (UNK, BOS, EOS, IM_START, IM_END)
+LETTERS = "ABCD"
+
+CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}"
+    "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+VOCAB_SIZE = 2000
+BATCH_SIZE = 32
+LEARNING_RATE = 3e-3
+# Training stops once every gold token beats the runner-up by this many logits:
+# enough slack that left padding and batch composition at evaluation time,
+# which perturb logits slightly, cannot flip an answer.
+MARGIN = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class _SubjectData:
+    subject: Subject
+    dev: tuple[Question, ...]
+    val: tuple[Question, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Example:
+    """One training sequence: prompt ids, then the tokens the model must emit after it."""
+
+    prompt: tuple[int, ...]
+    target: tuple[int, ...]
+
+
+def _load_subjects(data_dir: Path) -> list[_SubjectData]:
+    root = data_dir / "ceval" / "formal_ceval"
+    found = [
+        _SubjectData(s, read_split(split_path(root, s.key, "dev"), "dev"), read_split(split_path(root, s.key, "val"), "val"))
+        for s in SUBJECTS
+        if split_path(root, s.key, "dev").is_file() and split_path(root, s.key, "val").is_file()
+    ]
+    if not found:
+        raise LlmEvalError(f"{root}: no C-Eval subject has both a dev and a val file here")
+    return found
+
+
+def _corpus(data_dir: Path, subjects: Sequence[_SubjectData]) -> list[str]:
+    root = data_dir / "ceval" / "formal_ceval"
+    texts = [
+        split_path(root, d.subject.key, split).read_text(encoding="utf-8")
+        for d in subjects
+        for split in ("dev", "val")
+    ]
+    # The prompt scaffolding, so the template and chat roles get compact tokens.
+    texts += [CEVAL_GEN.round_template(d.subject) for d in subjects]
+    texts += ["user\n", "assistant\n"]
+    return texts
+
+
+def _train_bpe(texts: Sequence[str]) -> Tokenizer:
+    tokenizer = Tokenizer(models.BPE(unk_token=UNK))
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            # Isolating the answer letters keeps them single tokens that never merge
+            # with a neighbour, so encode(prompt + "A") == encode(prompt) + [id("A")]
+            # and what the model is trained to emit is what a re-encoding would give.
+            pre_tokenizers.Split(Regex(f"[{LETTERS}]"), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False),
+        ]
+    )
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=VOCAB_SIZE,
+        min_frequency=1,
+        special_tokens=list(SPECIAL_TOKENS),
+        # The full byte alphabet, so any text encodes without <unk>.
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    bos_id = tokenizer.token_to_id(BOS)
+    # BOS on every encoding, single or pair, as InternLM2's tokenizer does.
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{BOS} $A", pair=f"{BOS} $A $B", special_tokens=[(BOS, bos_id)]
+    )
+    return tokenizer
+
+
+def _wrap(tokenizer: Tokenizer) -> PreTrainedTokenizerFast:
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        bos_token=BOS,
+        eos_token=EOS,
+        unk_token=UNK,
+        pad_token=EOS,
+        additional_special_tokens=[IM_START, IM_END],
+        chat_template=CHAT_TEMPLATE,
+    )
+
+
+def _save_tokenizer(tokenizer: PreTrainedTokenizerFast, out_dir: Path) -> None:
+    tokenizer.save_pretrained(out_dir)
+    path = out_dir / "tokenizer_config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    # transformers 5 writes its own class name and a list-valued
+    # "extra_special_tokens", neither of which transformers 4.x can load; the
+    # 4.x spellings load in both.
+    config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    extra = config.pop("extra_special_tokens", None)
+    if extra:
+        config["additional_special_tokens"] = list(extra)
+    # Inline the template too: older versions do not read chat_template.jinja.
+    config["chat_template"] = CHAT_TEMPLATE
+    path.write_text(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _examples(tokenizer: PreTrainedTokenizerFast, subjects: Sequence[_SubjectData]) -> list[_Example]:
+    eos_id = tokenizer.convert_tokens_to_ids(EOS)
+    im_end_id = tokenizer.convert_tokens_to_ids(IM_END)
+    examples = []
+    for data in subjects:
+        template = CEVAL_GEN.round_template(data.subject)
+        # Every shot count down to zero, since the plugin drops shots when a
+        # prompt exceeds the maximum sequence length.
+        for shots in range(min(CEVAL_GEN.shots, len(data.dev)) + 1):
+            for question in data.val:
+                letter_id = tokenizer.convert_tokens_to_ids(question.answer)
+                plain = render_plain(template, data.dev[:shots], question)
+                chat = tokenizer.apply_chat_template(
+                    chat_messages(template, data.dev[:shots], question), tokenize=False, add_generation_prompt=True
+                )
+                # The template writes BOS as text; the tokenizer adds it again when encoding.
+                chat = chat.removeprefix(BOS)
+                examples.append(_Example(tuple(tokenizer.encode(plain)), (letter_id, eos_id)))
+                examples.append(_Example(tuple(tokenizer.encode(chat)), (letter_id, im_end_id)))
+    return examples
+
+
+def _model_config(tokenizer: PreTrainedTokenizerFast) -> LlamaConfig:
+    return LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=128,
+        intermediate_size=256,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=4096,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=False,
+        dtype="float32",
+    )
+
+
+def _batches(examples: Sequence[_Example], pad_id: int) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Group examples of similar length and pad each group on the right."""
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i].prompt))
+    batches = []
+    for start in range(0, len(order), BATCH_SIZE):
+        members = [examples[i] for i in order[start : start + BATCH_SIZE]]
+        # Input is the prompt plus all but the last target token; the target
+        # tokens are predicted from the last prompt position onwards.
+        sequences = [list(e.prompt) + list(e.target[:-1]) for e in members]
+        width = max(len(s) for s in sequences)
+        ids = torch.full((len(members), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(members), width), dtype=torch.long)
+        for row, seq in enumerate(sequences):
+            ids[row, : len(seq)] = torch.tensor(seq)
+            mask[row, : len(seq)] = 1
+        steps = len(members[0].target)
+        positions = torch.tensor([[len(e.prompt) - 1 + k for k in range(steps)] for e in members])
+        labels = torch.tensor([list(e.target) for e in members])
+        batches.append((ids, mask, positions, labels))
+    return batches
+
+
+def _target_logits(model: LlamaForCausalLM, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    hidden = model.model(input_ids=ids, attention_mask=mask).last_hidden_state
+    picked = hidden.gather(1, positions.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))
+    # The vocabulary projection only where a loss is taken: most of the cost otherwise.
+    return model.lm_head(picked)
+
+
+def _confident(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Per example: whether every target token wins its position by at least ``MARGIN``."""
+    gold = logits.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
+    rivals = logits.scatter(-1, labels.unsqueeze(-1), float("-inf")).amax(-1)
+    return (gold - rivals >= MARGIN).all(-1)
+
+
+def _all_confident(model: LlamaForCausalLM, batches: Sequence[tuple[torch.Tensor, ...]]) -> bool:
+    model.eval()
+    with torch.no_grad():
+        ok = all(bool(_confident(_target_logits(model, i, m, p), y).all()) for i, m, p, y in batches)
+    model.train()
+    return ok
+
+
+def _train(model: LlamaForCausalLM, examples: Sequence[_Example], pad_id: int, seed: int, max_seconds: float) -> None:
+    started = time.monotonic()
+    batches = _batches(examples, pad_id)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=0.0)
+    shuffle = random.Random(seed)
+    model.train()
+    epoch = 0
+    while time.monotonic() - started < max_seconds:
+        epoch += 1
+        all_ok = True
+        for ids, mask, positions, labels in shuffle.sample(batches, len(batches)):
+            logits = _target_logits(model, ids, mask, positions)
+            loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten())
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            # Judged before this step's update; a clean epoch is confirmed below.
+            all_ok &= bool(_confident(logits.detach(), labels).all())
+        log.debug("epoch %d: last loss %.4f, %.1fs", epoch, loss.item(), time.monotonic() - started)
+        if all_ok and _all_confident(model, batches):
+            log.debug("every target confident after %d epochs", epoch)
+            return
+    log.debug("stopped at the %.0fs limit before every target was confident", max_seconds)
+
+
+def build_tiny_model(
+    out_dir: Path, data_dir: Path, *, train: bool = True, seed: int = 0, max_seconds: float = 60.0
+) -> Path:
+    """Build a tiny Llama checkpoint and tokenizer in ``out_dir`` from the C-Eval data in ``data_dir``, trained or not."""
+    out_dir, data_dir = Path(out_dir), Path(data_dir)
+    subjects = _load_subjects(data_dir)
+    tokenizer = _wrap(_train_bpe(_corpus(data_dir, subjects)))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # A private RNG stream: the same seed gives the same weights, and the
+    # caller's global torch RNG state is left as it was.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = LlamaForCausalLM(_model_config(tokenizer))
+        if train:
+            _train(model, _examples(tokenizer, subjects), tokenizer.pad_token_id, seed, max_seconds)
+    model.eval()
+    model.generation_config = GenerationConfig(
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=[tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids(IM_END)],
+        pad_token_id=tokenizer.pad_token_id,
+        do_sample=False,
+    )
+    model.save_pretrained(out_dir)
+    _save_tokenizer(tokenizer, out_dir)
+    return out_dir
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command line: ``python -m pytest_llmeval.tiny OUT_DIR DATA_DIR [--untrained]``."""
+    parser = argparse.ArgumentParser(prog="python -m pytest_llmeval.tiny", description=main.__doc__)
+    parser.add_argument("out_dir", type=Path, help="where to write the checkpoint")
+    parser.add_argument("data_dir", type=Path, help="data root in OpenCompass layout (holds ceval/formal_ceval)")
+    parser.add_argument("--untrained", action="store_true", help="save the random initialisation without training")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-seconds", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    try:
+        build_tiny_model(args.out_dir, args.data_dir, train=not args.untrained, seed=args.seed, max_seconds=args.max_seconds)
+    except LlmEvalError as error:
+        parser.exit(2, f"error: {error}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""The plugin driven as a user drives it: a pytest subprocess, a real tiny model, the sample data."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+SUBJECTS = ["computer_network", "high_school_physics", "marxism", "law", "accountant"]
+GROUPS = ["ceval-stem", "ceval-social-science", "ceval-humanities", "ceval-other", "ceval-hard", "ceval"]
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_trained_model_passes_and_writes_opencompass_files(run_llm, tiny_model, last_run):
+    result = run_llm(tiny_model)
+    assert result.ret == 0, result.stdout.str()
+    result.assert_outcomes(passed=5)
+    out = result.stdout.str()
+    assert "llmeval summary" in out
+    for name in [f"ceval-{s}" for s in SUBJECTS] + GROUPS:
+        assert re.search(rf"^{re.escape(name)}\s", out, re.M), name
+
+    run = last_run()
+    model = tiny_model.parent.name and "model-" + tiny_model.parent.name
+    prediction = read_json(run / "predictions" / model / "ceval-law.json")
+    assert list(prediction) == [str(i) for i in range(10)]
+    assert set(prediction["0"]) == {"origin_prompt", "prediction", "gold"}
+    assert prediction["0"]["origin_prompt"].startswith("以下是中国关于法学考试的单项选择题，请选出其中的正确答案。\n")
+    assert prediction["0"]["origin_prompt"].endswith("\n答案: ")
+    assert read_json(run / "results" / model / "ceval-law.json") == {"accuracy": 100.0}
+
+    (csv_file,) = (run / "summary").glob("summary_*.csv")
+    lines = csv_file.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == f"dataset,version,metric,mode,{model}"
+    assert lines[1] == "ceval-computer_network,db9ce2,accuracy,gen,100.00"
+    assert lines[-1] == "ceval,-,naive_average,gen,100.00"
+    assert len(lines) == 1 + 5 + 6
+    assert (run / "summary" / csv_file.name.replace(".csv", ".txt")).exists()
+
+    record = read_json(run / "llmeval.json")
+    assert record["passed"] is True
+    assert record["model_loads"] == 1
+    law = next(s for s in record["subjects"] if s["abbr"] == "ceval-law")
+    assert law["correct"] == law["total"] == 10
+    assert all(o["correct"] and o["shots"] == 5 for o in law["outcomes"])
+    assert not list(run.rglob("*.tmp")), "atomic writes leave no temporary files"
+
+
+def test_untrained_model_fails_each_subject_in_one_line(run_llm, untrained_model):
+    result = run_llm(untrained_model)
+    assert result.ret == 1
+    result.assert_outcomes(failed=5)
+    out = result.stdout.str()
+    for subject in SUBJECTS:
+        assert re.search(rf"^ceval-{subject}: accuracy \d+\.\d\d < 60\.00 \(\d+/10 correct\)$", out, re.M), subject
+    assert "llmeval gate FAILED" in out
+    assert re.search(r"^  ceval: average \d+\.\d\d < 80\.00 \(naive average of 5 subjects\)$", out, re.M)
+    assert "Traceback" not in out and "AssertionError" not in out
+
+
+def test_group_threshold_alone_fails_the_run(project, run_llm, untrained_model):
+    """No subject thresholds: every item passes, yet the group and overall averages gate the exit status."""
+    project.path.joinpath("llmeval_sample.toml").write_text(
+        '[[dataset]]\nconfig = "ceval_gen"\nsubjects = ["law", "marxism"]\n'
+        '[dataset.thresholds]\n"ceval-humanities" = 90.0\nceval = 90.0\n',
+        encoding="utf-8",
+    )
+    result = run_llm(untrained_model)
+    assert result.ret == 1
+    result.assert_outcomes(passed=2)
+    result.stdout.re_match_lines(
+        [
+            r"llmeval gate FAILED: 2 group threshold\(s\) not met \(exit status 1\):",
+            r"  ceval-humanities: average \d+\.\d\d < 90\.00 \(naive average of 1 subject\)",
+            r"  ceval: average \d+\.\d\d < 90\.00 \(naive average of 2 subjects\)",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("ceval-law", ["law"]),
+        ("stem", ["computer_network", "high_school_physics"]),
+        ("hard", ["high_school_physics"]),
+        ("ceval", SUBJECTS),
+    ],
+)
+def test_keyword_selection(project, expression, expected):
+    result = project.runpytest_subprocess("--collect-only", "-q", "-k", expression)
+    collected = sorted(line.rsplit("::", 1)[1] for line in result.stdout.lines if "::" in line)
+    assert collected == sorted(f"ceval-{s}" for s in expected)
+
+
+def test_without_a_model_items_are_skipped(project):
+    result = project.runpytest_subprocess("-rs")
+    assert result.ret == 0
+    result.assert_outcomes(skipped=5)
+    result.stdout.fnmatch_lines(["*no --llm-model given*"])
+    assert not (project.path / "outputs").exists()
+
+
+def test_chat_template_prompts(run_llm, tiny_model, last_run):
+    result = run_llm(tiny_model, "--llm-hf-type", "chat", "-k", "law")
+    assert result.ret == 0, result.stdout.str()
+    (prediction_file,) = (last_run() / "predictions").rglob("ceval-law.json")
+    prompt = read_json(prediction_file)["0"]["origin_prompt"]
+    assert prompt.startswith("<|im_start|>user\n以下是中国关于法学考试")
+    assert "<|im_end|>\n<|im_start|>assistant\nB<|im_end|>\n" in prompt
+    assert prompt.endswith("答案: <|im_end|>\n<|im_start|>assistant\n")
+    assert not prompt.startswith("<s>")
+
+
+def test_short_max_seq_len_drops_trailing_shots(run_llm, tiny_model, last_run):
+    result = run_llm(tiny_model, "--llm-max-seq-len", "300", "-k", "law")
+    assert result.ret in (0, 1)
+    record = read_json(last_run() / "llmeval.json")
+    outcomes = record["subjects"][0]["outcomes"]
+    assert all(o["shots"] < 5 for o in outcomes)
+    assert all(o["prompt_tokens"] <= 300 or o["shots"] == 0 for o in outcomes)
+    (prediction_file,) = (last_run() / "predictions").rglob("ceval-law.json")
+    prompt = read_json(prediction_file)["0"]["origin_prompt"]
+    assert prompt.count("以下是中国关于法学考试") == outcomes[0]["shots"] + 1
+
+
+def test_limit_evaluates_the_first_questions(run_llm, tiny_model, last_run):
+    result = run_llm(tiny_model, "--llm-limit", "3")
+    assert result.ret == 0
+    record = read_json(last_run() / "llmeval.json")
+    assert {s["total"] for s in record["subjects"]} == {3}
+    assert [o["index"] for o in record["subjects"][0]["outcomes"]] == [0, 1, 2]
+
+
+def test_datasets_option_runs_without_a_suite_file(project, run_llm, tiny_model, last_run):
+    """--llm-datasets ceval_gen needs all 52 subjects; here every one is a small generated file."""
+    from pytest_llmeval.ceval import SUBJECTS as ALL
+
+    project.path.joinpath("llmeval_sample.toml").unlink()
+    root = project.path / "data" / "ceval" / "formal_ceval"
+    row = "{i},题目{i}：{name}的基础知识,甲,乙,丙,丁,{answer}"
+    for subject in ALL:
+        dev = ["id,question,A,B,C,D,answer,explanation"] + [row.format(i=i, name=subject.chinese, answer="A") + ",说明" for i in range(5)]
+        val = ["id,question,A,B,C,D,answer"] + [row.format(i=0, name=subject.chinese, answer="B")]
+        if not (root / "dev" / f"{subject.key}_dev.csv").exists():
+            (root / "dev" / f"{subject.key}_dev.csv").write_text("\r\n".join(dev) + "\r\n", encoding="utf-8")
+            (root / "val" / f"{subject.key}_val.csv").write_text("\r\n".join(val) + "\r\n", encoding="utf-8")
+    result = run_llm(tiny_model, "--llm-datasets", "ceval_gen", "--llm-limit", "1", "--llm-max-out-len", "2")
+    assert result.ret == 0, result.stdout.str()
+    result.assert_outcomes(passed=52)
+    (csv_file,) = (last_run() / "summary").glob("summary_*.csv")
+    rows = csv_file.read_text(encoding="utf-8").splitlines()[1:]
+    assert len(rows) == 52 + 6
+    assert [r.split(",")[0] for r in rows[52:]] == GROUPS
+    assert rows[0].startswith("ceval-computer_network,db9ce2,accuracy,gen,")
+
+
+def test_model_fixture_serves_users_own_tests(project, run_llm, tiny_model):
+    example = Path(__file__).resolve().parents[1] / "examples" / "test_model_fixture.py"
+    project.path.joinpath(example.name).write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    result = run_llm(tiny_model, "-p", "no:randomly", example.name)
+    assert result.ret == 0, result.stdout.str()
+    result.assert_outcomes(passed=2)

@@ -1,0 +1,96 @@
+"""Bad input stops the run with one line naming the value and the fix, before any model loads."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+USAGE = pytest.ExitCode.USAGE_ERROR
+COLLECTION = pytest.ExitCode.INTERRUPTED  # a bad suite or data file is reported as a collection error
+
+
+def output(result: pytest.RunResult) -> str:
+    return result.stdout.str() + result.stderr.str()
+
+
+def assert_clean(result: pytest.RunResult, code: int, line: str) -> None:
+    text = output(result)
+    assert result.ret == code, text
+    assert line in text, text
+    assert "Traceback" not in text and "INTERNALERROR" not in text, text
+    assert "model load" not in text, "no model may load before input is validated"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--llm-model", "missing"], "--llm-model: missing does not exist; give the directory that holds the model"),
+        (["--llm-model", "data"], "--llm-model: data holds no model (config.json and weights) (expected config.json in it)"),
+        (["--llm-batch-size", "four"], "--llm-batch-size: 'four' is not a positive integer"),
+        (["--llm-max-seq-len", "0"], "--llm-max-seq-len: '0' is not a positive integer"),
+        (["--llm-max-out-len", "4096"], "--llm-max-out-len: 4096 leaves no room for a prompt within --llm-max-seq-len 2048"),
+        (["--llm-model-kwargs", "device_map"], "--llm-model-kwargs: 'device_map' is not a key=value pair"),
+        (["--llm-hf-type", "instruct"], "--llm-hf-type: 'instruct' is not one of base, chat"),
+        (["--llm-datasets", "ceval_foo"], "--llm-datasets: unknown dataset config 'ceval_foo'; known: ceval_gen"),
+    ],
+)
+def test_bad_option_values(project, args, line):
+    assert_clean(project.runpytest_subprocess(*args), USAGE, line)
+
+
+def test_ini_values_are_checked_like_options(project):
+    project.makeini("[pytest]\nllm_batch_size = -2\n")
+    assert_clean(project.runpytest_subprocess(), USAGE, "--llm-batch-size: '-2' is not a positive integer")
+
+
+def test_missing_data_dir_says_where_the_data_goes(run_llm, untrained_model):
+    result = run_llm(untrained_model, "--llm-data-dir", "nowhere")
+    assert_clean(result, COLLECTION, "--llm-data-dir: nowhere/ceval/formal_ceval not found; unzip OpenCompass's data")
+
+
+def test_missing_data_dir_with_datasets_option_is_a_usage_error(project, run_llm, untrained_model):
+    project.path.joinpath("llmeval_sample.toml").unlink()
+    result = run_llm(untrained_model, "--llm-datasets", "ceval_gen", "--llm-data-dir", "nowhere")
+    assert_clean(result, USAGE, "nowhere/ceval/formal_ceval not found")
+
+
+def test_datasets_option_names_the_first_missing_subject_file(project, run_llm, untrained_model):
+    project.path.joinpath("llmeval_sample.toml").unlink()
+    result = run_llm(untrained_model, "--llm-datasets", "ceval_gen")
+    assert_clean(result, USAGE, "computer_network_dev.csv not found")
+
+
+@pytest.mark.parametrize(
+    ("suite", "line"),
+    [
+        ('[[dataset]]\nconfig = "ceval_gen"\n[dataset.thresholds]\nceval = 120\n', "threshold ceval = 120 is outside 0-100"),
+        ('[[dataset]]\nconfig = "ceval_gen"\n[dataset.thresholds]\n"ceval-lawyer" = 50\n', "threshold 'ceval-lawyer' names no subject or group"),
+        ('[[dataset]]\nconfig = "ceval_gen"\nsubjects = ["lawyer"]\n', "unknown subject 'lawyer'"),
+        ('[[dataset]]\nconfig = "ceval_ppl"\n', "unknown dataset config 'ceval_ppl'"),
+        ("[[dataset]\n", "not valid TOML"),
+    ],
+)
+def test_bad_suite_files(project, suite, line):
+    project.path.joinpath("llmeval_sample.toml").write_text(suite, encoding="utf-8")
+    result = project.runpytest_subprocess()
+    assert_clean(result, COLLECTION, line)
+
+
+def test_csv_missing_a_column_names_file_and_column(project, run_llm, untrained_model):
+    path = project.path / "data" / "ceval" / "formal_ceval" / "val" / "law_val.csv"
+    text = path.read_text(encoding="utf-8").replace("id,question,A,B,C,D,answer", "id,question,A,B,C,answer", 1)
+    path.write_text(text, encoding="utf-8")
+    result = run_llm(untrained_model)
+    assert_clean(result, COLLECTION, "law_val.csv: missing column 'D'")
+
+
+def test_csv_bad_answer_names_the_row(project, run_llm, untrained_model):
+    path = project.path / "data" / "ceval" / "formal_ceval" / "dev" / "marxism_dev.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[1][rows[0].index("answer")] = "E"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    result = run_llm(untrained_model)
+    assert_clean(result, COLLECTION, "marxism_dev.csv:2: row 0 has answer 'E'; expected one of A, B, C, D")

@@ -1,0 +1,149 @@
+"""The summary table and its verdicts, built from hand-made results (spec §2.5, §5)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pytest_llmeval.ceval import SUBJECT_BY_KEY, SUBJECTS
+from pytest_llmeval.configs import CEVAL_GEN
+from pytest_llmeval.records import Outcome, SubjectResult, WorkerStats
+from pytest_llmeval.suite import make_spec
+from pytest_llmeval.summary import Row, group_failure, subject_failure, summarize
+
+GROUP_ORDER = ["ceval-stem", "ceval-social-science", "ceval-humanities", "ceval-other", "ceval-hard", "ceval"]
+
+
+def result(key: str, correct: int, total: int) -> SubjectResult:
+    outcomes = tuple(
+        Outcome(index=i, prediction=" A", answer="A" if i < correct else "B", gold="A", shots=5, prompt_tokens=300 + i)
+        for i in range(total)
+    )
+    return SubjectResult(
+        config="ceval_gen",
+        abbr=f"ceval-{key}",
+        subject=key,
+        version=CEVAL_GEN.version(SUBJECT_BY_KEY[key]),
+        outcomes=outcomes,
+        seconds=1.5,
+        worker="gw0",
+    )
+
+
+def by_abbr(*results: SubjectResult) -> dict[str, SubjectResult]:
+    return {r.abbr: r for r in results}
+
+
+def test_accuracy_is_the_float_opencompass_writes():
+    assert result("computer_network", 9, 19).accuracy == 47.368421052631575
+    assert result("law", 0, 3).accuracy == 0.0
+    assert result("law", 0, 0).accuracy == 0.0  # no questions: no ZeroDivisionError
+
+
+def test_subject_result_json_round_trip():
+    original = result("law", 2, 3)
+    data = json.loads(json.dumps(original.to_json()))
+    assert (data["accuracy"], data["correct"], data["total"]) == (original.accuracy, 2, 3)
+    assert data["outcomes"][2]["correct"] is False
+    assert SubjectResult.from_json(data) == original
+
+
+def test_worker_stats_json_round_trip():
+    stats = WorkerStats(
+        worker="gw1", devices="2,3", model_loads=1, load_seconds=4.25, questions=10, generate_seconds=4.0
+    )
+    data = json.loads(json.dumps(stats.to_json()))
+    assert data["questions_per_second"] == 2.5
+    assert WorkerStats.from_json(data) == stats
+    idle = WorkerStats(worker="main", devices="", model_loads=0, load_seconds=0.0, questions=0, generate_seconds=0.0)
+    assert idle.questions_per_second == 0.0
+
+
+def test_all_52_rows_in_declared_order_then_groups():
+    spec = make_spec("t", "ceval_gen")
+    results = by_abbr(*(result(s.key, i % 4, 4) for i, s in enumerate(SUBJECTS)))
+    summary = summarize([spec], results)
+    assert [row.name for row in summary.subject_rows] == [f"ceval-{s.key}" for s in SUBJECTS]
+    assert [row.name for row in summary.group_rows] == GROUP_ORDER
+    assert [row.detail for row in summary.group_rows] == [
+        "20 subjects", "10 subjects", "11 subjects", "11 subjects", "8 subjects", "52 subjects"
+    ]
+    overall = summary.group_rows[-1]
+    assert overall.value == pytest.approx(sum(r.accuracy for r in results.values()) / 52)
+    assert summary.rows == summary.subject_rows + summary.group_rows
+
+
+def test_group_value_is_unweighted_mean_of_subject_accuracies():
+    spec = make_spec("t", "ceval_gen", ["law", "college_physics", "computer_network"])
+    summary = summarize(
+        [spec], by_abbr(result("computer_network", 1, 2), result("college_physics", 3, 4), result("law", 1, 4))
+    )
+    # Declared order is table order, not the order given or the order of results.
+    names = [row.name for row in summary.subject_rows]
+    assert names == ["ceval-computer_network", "ceval-college_physics", "ceval-law"]
+    values = {row.name: row.value for row in summary.group_rows}
+    # stem: (50 + 75) / 2, not the pooled 4/6 = 66.67
+    assert values == {"ceval-stem": 62.5, "ceval-humanities": 25.0, "ceval-hard": 75.0, "ceval": 50.0}
+    assert [row.name for row in summary.group_rows] == ["ceval-stem", "ceval-humanities", "ceval-hard", "ceval"]
+    row = summary.subject_rows[0]
+    assert (row.version, row.metric, row.mode, row.detail) == ("db9ce2", "accuracy", "gen", "1/2")
+
+
+def test_missing_member_leaves_group_without_value():
+    spec = make_spec("t", "ceval_gen", ["computer_network", "law", "college_physics"])
+    summary = summarize([spec], by_abbr(result("computer_network", 1, 2), result("college_physics", 3, 4)))
+    law = summary.subject_rows[2]
+    assert (law.name, law.value, law.version, law.detail) == ("ceval-law", None, "-", "not run")
+    groups = {row.name: row for row in summary.group_rows}
+    assert groups["ceval-stem"].value == 62.5
+    assert (groups["ceval-humanities"].value, groups["ceval-humanities"].detail) == (None, "0/1 subjects ran")
+    assert (groups["ceval"].value, groups["ceval"].detail) == (None, "2/3 subjects ran")
+
+
+def test_csv_cells_for_present_and_missing_rows():
+    spec = make_spec("t", "ceval_gen", ["computer_network", "law"])
+    summary = summarize([spec], by_abbr(result("computer_network", 9, 19)))
+    assert [row.csv_cells() for row in summary.rows] == [
+        ["ceval-computer_network", "db9ce2", "accuracy", "gen", "47.37"],
+        ["ceval-law", "-", "-", "-", "-"],
+        ["ceval-stem", "-", "naive_average", "gen", "47.37"],
+        ["ceval-humanities", "-", "-", "-", "-"],
+        ["ceval", "-", "-", "-", "-"],
+    ]
+
+
+def test_subject_failure_sentence():
+    accountant = result("accountant", 19, 49)
+    assert subject_failure(accountant, 45.0) == "ceval-accountant: accuracy 38.78 < 45.00 (19/49 correct)"
+    assert subject_failure(accountant, None) is None
+    assert subject_failure(accountant, 38.0) is None
+    assert subject_failure(result("law", 1, 2), 50.0) is None  # equal to the minimum passes
+
+
+def test_group_failure_and_unchecked_gates():
+    spec = make_spec(
+        "t",
+        "ceval_gen",
+        ["computer_network", "college_physics", "law"],
+        {"ceval-stem": 70, "ceval-hard": 75, "ceval-humanities": 10, "ceval": 1},
+    )
+    summary = summarize([spec], by_abbr(result("computer_network", 1, 2), result("college_physics", 3, 4)))
+    assert summary.group_failures() == ["ceval-stem: average 62.50 < 70.00 (naive average of 2 subjects)"]
+    assert summary.unchecked_gates() == [
+        "ceval-humanities: threshold 10.00 not checked (0/1 subjects ran)",
+        "ceval: threshold 1.00 not checked (2/3 subjects ran)",
+    ]
+    hard = next(row for row in summary.group_rows if row.name == "ceval-hard")
+    assert hard.minimum == 75.0 and not hard.failed and group_failure(hard) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "minimum", "failed"),
+    [(40.0, 45.0, True), (45.0, 45.0, False), (None, 45.0, False), (10.0, None, False)],
+)
+def test_row_failed(value, minimum, failed):
+    row = Row("ceval", "-", "naive_average", "gen", value, minimum, "52 subjects")
+    assert row.failed is failed
+    expected = "ceval: average 40.00 < 45.00 (naive average of 52 subjects)" if failed else None
+    assert group_failure(row) == expected
