@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_llmeval.demo import SAMPLE_DATA, SAMPLE_SUITE
+from pytest_llmeval.demo import SAMPLE_DATA
 
 pytest_plugins = ["pytester"]
 

@@ -51,7 +51,9 @@ SUBJECTS: tuple[Subject, ...] = (
     Subject("college_economics", "College Economics", "大学经济学", "Social Science", False),
     Subject("business_administration", "Business Administration", "工商管理", "Social Science", False),
     Subject("marxism", "Marxism", "马克思主义基本原理", "Social Science", False),
-    Subject("mao_zedong_thought", "Mao Zedong Thought", "毛泽东思想和中国特色社会主义理论体系概论", "Social Science", False),
+    Subject(
+        "mao_zedong_thought", "Mao Zedong Thought", "毛泽东思想和中国特色社会主义理论体系概论", "Social Science", False
+    ),
     Subject("education_science", "Education Science", "教育学", "Social Science", False),
     Subject("teacher_qualification", "Teacher Qualification", "教师资格", "Social Science", False),
     Subject("high_school_politics", "High School Politics", "高中政治", "Social Science", False),
@@ -59,7 +61,13 @@ SUBJECTS: tuple[Subject, ...] = (
     Subject("middle_school_politics", "Middle School Politics", "初中政治", "Social Science", False),
     Subject("middle_school_geography", "Middle School Geography", "初中地理", "Social Science", False),
     Subject("modern_chinese_history", "Modern Chinese History", "近代史纲要", "Humanities", False),
-    Subject("ideological_and_moral_cultivation", "Ideological and Moral Cultivation", "思想道德修养与法律基础", "Humanities", False),
+    Subject(
+        "ideological_and_moral_cultivation",
+        "Ideological and Moral Cultivation",
+        "思想道德修养与法律基础",
+        "Humanities",
+        False,
+    ),
     Subject("logic", "Logic", "逻辑学", "Humanities", False),
     Subject("law", "Law", "法学", "Humanities", False),
     Subject("chinese_language_and_literature", "Chinese Language and Literature", "中国语言文学", "Humanities", False),
@@ -77,7 +85,13 @@ SUBJECTS: tuple[Subject, ...] = (
     Subject("urban_and_rural_planner", "Urban and Rural Planner", "注册城乡规划师", "Other", False),
     Subject("accountant", "Accountant", "注册会计师", "Other", False),
     Subject("fire_engineer", "Fire Engineer", "注册消防工程师", "Other", False),
-    Subject("environmental_impact_assessment_engineer", "Environmental Impact Assessment Engineer", "环境影响评价工程师", "Other", False),
+    Subject(
+        "environmental_impact_assessment_engineer",
+        "Environmental Impact Assessment Engineer",
+        "环境影响评价工程师",
+        "Other",
+        False,
+    ),
     Subject("tax_accountant", "Tax Accountant", "税务师", "Other", False),
     Subject("physician", "Physician", "医师资格", "Other", False),
 )
@@ -96,10 +110,7 @@ CATEGORY_GROUPS: tuple[tuple[str, str], ...] = (
 
 def group_members() -> dict[str, tuple[str, ...]]:
     """Map each group suffix (``stem`` ... ``hard``, and ``""`` for all) to its subject keys."""
-    groups = {
-        suffix: tuple(s.key for s in SUBJECTS if s.category == category)
-        for suffix, category in CATEGORY_GROUPS
-    }
+    groups = {suffix: tuple(s.key for s in SUBJECTS if s.category == category) for suffix, category in CATEGORY_GROUPS}
     groups["hard"] = tuple(s.key for s in SUBJECTS if s.hard)
     groups[""] = tuple(s.key for s in SUBJECTS)
     return groups
@@ -130,7 +141,9 @@ def read_split(path: Path, split: str) -> tuple[Question, ...]:
         try:
             return _parse(path, split, required, handle)
         except UnicodeDecodeError as error:
-            raise LlmEvalError(f"{path}: not UTF-8 ({error.reason} at byte {error.start}); re-save it as UTF-8") from None
+            raise LlmEvalError(
+                f"{path}: not UTF-8 ({error.reason} at byte {error.start}); re-save it as UTF-8"
+            ) from None
 
 
 def _parse(path: Path, split: str, required: tuple[str, ...], handle: TextIO) -> tuple[Question, ...]:
@@ -150,9 +163,7 @@ def _parse(path: Path, split: str, required: tuple[str, ...], handle: TextIO) ->
             raise LlmEvalError(f"{path}:{line}: row {position} has no value for column {absent[0]!r}")
         answer = row.get("answer", "")
         if split != "test" and answer not in ("A", "B", "C", "D"):
-            raise LlmEvalError(
-                f"{path}:{line}: row {position} has answer {answer!r}; expected one of A, B, C, D"
-            )
+            raise LlmEvalError(f"{path}:{line}: row {position} has answer {answer!r}; expected one of A, B, C, D")
         questions.append(
             Question(
                 index=position,

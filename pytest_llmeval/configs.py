@@ -65,8 +65,7 @@ CEVAL_GEN = DatasetConfig(
     split="val",
     shots=5,
     human=(
-        "以下是中国关于{ch}考试的单项选择题，请选出其中的正确答案。\n"
-        "{question}\nA. {A}\nB. {B}\nC. {C}\nD. {D}\n答案: "
+        "以下是中国关于{ch}考试的单项选择题，请选出其中的正确答案。\n{question}\nA. {A}\nB. {B}\nC. {C}\nD. {D}\n答案: "
     ),
     postprocess="first_capital",
     mode="gen",

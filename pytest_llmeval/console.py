@@ -19,8 +19,15 @@ from pytest_llmeval.summary import Summary
 def render_summary(summary: Summary, model_abbr: str, width: int, color: bool) -> str:
     """The summary table as text: OpenCompass's columns plus the threshold and verdict of each row."""
     table = Table(title=None, show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for name, justify in (("dataset", "left"), ("version", "left"), ("metric", "left"), ("mode", "left"),
-                          (model_abbr, "right"), ("min", "right"), ("", "left")):
+    for name, justify in (
+        ("dataset", "left"),
+        ("version", "left"),
+        ("metric", "left"),
+        ("mode", "left"),
+        (model_abbr, "right"),
+        ("min", "right"),
+        ("", "left"),
+    ):
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for number, row in enumerate(summary.rows):
         if number == len(summary.subject_rows):
@@ -30,15 +37,20 @@ def render_summary(summary: Summary, model_abbr: str, width: int, color: bool) -
         if row.failed:
             verdict = "[red]FAIL[/red]"
         elif row.value is None:
-            verdict = f"[yellow]{row.detail}[/yellow]" if row.minimum is not None or row.detail != "not run" else "[dim]not run[/dim]"
+            verdict = (
+                f"[yellow]{row.detail}[/yellow]"
+                if row.minimum is not None or row.detail != "not run"
+                else "[dim]not run[/dim]"
+            )
         elif row.minimum is not None:
             verdict = "[green]ok[/green]"
         else:
             verdict = ""
         table.add_row(*cells, minimum, verdict, style="red" if row.failed else None)
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None,
-                      highlight=False)
+    console = Console(
+        file=buffer, width=width, force_terminal=color, color_system="standard" if color else None, highlight=False
+    )
     console.print(table)
     return buffer.getvalue()
 
@@ -46,7 +58,9 @@ def render_summary(summary: Summary, model_abbr: str, width: int, color: bool) -
 def worker_lines(stats: Sequence[WorkerStats]) -> list[str]:
     """One line per process: where it ran, model loads, load time and throughput."""
     return [
-        f"{s.worker}: devices {s.devices or '-'}, {s.model_loads} model load(s) in {s.load_seconds:.1f}s, "
+        f"{s.worker}: ran no subject"
+        if not s.questions
+        else f"{s.worker}: devices {s.devices or '-'}, {s.model_loads} model load(s) in {s.load_seconds:.1f}s, "
         f"{s.questions} questions in {s.generate_seconds:.1f}s ({s.questions_per_second:.2f} questions/s)"
         for s in sorted(stats, key=lambda s: s.worker)
     ]

@@ -48,12 +48,18 @@ def main(argv: list[str] | None = None) -> int:
         pytest.main(
             [
                 str(workdir / SAMPLE_SUITE.name),
-                "-c", str(workdir / "pytest.ini"),
-                "--rootdir", str(workdir),
-                "-p", "no:cacheprovider",
-                "--llm-model", str(model_dir),
-                "--llm-data-dir", str(SAMPLE_DATA),
-                "--llm-output-dir", str(workdir / "outputs"),
+                "-c",
+                str(workdir / "pytest.ini"),
+                "--rootdir",
+                str(workdir),
+                "-p",
+                "no:cacheprovider",
+                "--llm-model",
+                str(model_dir),
+                "--llm-data-dir",
+                str(SAMPLE_DATA),
+                "--llm-output-dir",
+                str(workdir / "outputs"),
                 *pytest_args,
             ]
         )

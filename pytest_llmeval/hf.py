@@ -114,7 +114,7 @@ class HFBackend:
         # so keep it out of the prompt string to avoid a doubled BOS (and match OpenCompass's files).
         bos = self.tokenizer.bos_token
         if bos and text.startswith(bos):
-            text = text[len(bos):]
+            text = text[len(bos) :]
         return text
 
     @torch.inference_mode()
@@ -127,7 +127,7 @@ class HFBackend:
         config = copy.copy(self.generation_config)
         config.max_new_tokens = max_out_len
         output = self.model.generate(**encoded, generation_config=config)
-        new_tokens = output[:, encoded["input_ids"].shape[1]:]
+        new_tokens = output[:, encoded["input_ids"].shape[1] :]
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         if self.chat_stop:
             texts = [text.split(self.chat_stop)[0] for text in texts]

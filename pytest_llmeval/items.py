@@ -50,8 +50,9 @@ class SuiteFile(pytest.File):
 class DatasetNode(pytest.Collector):
     """One dataset config of a suite (or of ``--llm-datasets``): one item per subject."""
 
-    def __init__(self, *, spec: DatasetSpec, state: RunState, plans: list[SubjectPlan] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, spec: DatasetSpec, state: RunState, plans: list[SubjectPlan] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.spec = spec
         self.state = state
@@ -131,4 +132,3 @@ def _current_column(config: pytest.Config) -> int:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     writer = getattr(reporter, "_tw", None)
     return int(getattr(writer, "width_of_current_line", 0)) if writer else 0
-

@@ -151,9 +151,7 @@ def _existing_dir(option: str, text: str, must_hold: tuple[str, ...], what: str)
     if not path.exists():
         raise pytest.UsageError(f"{option}: {text} does not exist; give the directory that holds the {what}")
     if not path.is_dir() or not any((path / name).exists() for name in must_hold):
-        raise pytest.UsageError(
-            f"{option}: {text} holds no {what} (expected {' or '.join(must_hold)} in it)"
-        )
+        raise pytest.UsageError(f"{option}: {text} holds no {what} (expected {' or '.join(must_hold)} in it)")
     return path
 
 

@@ -38,8 +38,10 @@ def _is_worker(config: pytest.Config) -> bool:
 
 
 def _is_xdist_controller(config: pytest.Config) -> bool:
-    return not _is_worker(config) and bool(getattr(config.option, "numprocesses", None)) and (
-        getattr(config.option, "dist", "no") != "no"
+    return (
+        not _is_worker(config)
+        and bool(getattr(config.option, "numprocesses", None))
+        and (getattr(config.option, "dist", "no") != "no")
     )
 
 
@@ -87,13 +89,15 @@ def _check_worker_count(config: pytest.Config, gpus_per_worker: int) -> None:
         )
 
 
-@pytest.hookimpl(optionalhook=True)
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # ahead of xdist's own CPU-count answer
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto``: one worker per whole group of ``--llm-num-gpus`` GPUs, or one on a machine without GPUs."""
     if not (config.getoption(options.dest("model")) or config.getini(options.dest("model"))):
         return None  # not an llmeval run: keep xdist's own choice
     try:
-        per_worker = max(int(config.getoption(options.dest("num_gpus")) or config.getini(options.dest("num_gpus")) or 1), 1)
+        per_worker = max(
+            int(config.getoption(options.dest("num_gpus")) or config.getini(options.dest("num_gpus")) or 1), 1
+        )
     except ValueError:
         return None  # pytest_configure reports the bad value
     groups = count_gpus() // per_worker
@@ -142,8 +146,12 @@ class RunHooks:
             for spec, plans in self.state.planned:
                 report.result.append(
                     DatasetNode.from_parent(
-                        collector, name=spec.config.name, nodeid=f"llmeval::{spec.config.name}", spec=spec,
-                        state=self.state, plans=plans,
+                        collector,
+                        name=spec.config.name,
+                        nodeid=f"llmeval::{spec.config.name}",
+                        spec=spec,
+                        state=self.state,
+                        plans=plans,
                     )
                 )
         return report
@@ -156,7 +164,6 @@ class RunHooks:
         ordered = sorted((items[i] for i in slots), key=lambda item: -item.plan.cost)
         for slot, item in zip(slots, ordered):
             items[slot] = item
-
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Set up the live progress display when this process runs the items itself on a terminal."""
@@ -179,7 +186,6 @@ class RunHooks:
         total = sum(len(item.plan.questions or ()) for item in subject_items)
         config.stash[PROGRESS] = LiveProgress(reporter._tw._file, capman.global_and_fixture_disabled, total)
 
-
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
         report = yield
@@ -187,7 +193,6 @@ class RunHooks:
             # A plain attribute survives xdist's report serialisation (TestReport keeps extra fields).
             report.llmeval = item.payload
         return report
-
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         payload = getattr(report, "llmeval", None)
@@ -197,7 +202,6 @@ class RunHooks:
             data = json.loads(payload)
             self.state.add_result(SubjectResult.from_json(data["result"]), DatasetSpec.from_json(data["spec"]))
 
-
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Collect each worker's model-load and throughput figures as it shuts down."""
@@ -205,7 +209,6 @@ class RunHooks:
         if raw:
             stats = WorkerStats.from_json(json.loads(raw))
             node.config.stash[STATE].worker_stats[stats.worker] = stats
-
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         config = session.config
@@ -232,17 +235,25 @@ class RunHooks:
             "model_loads": sum(s.model_loads for s in stats),
             "workers": [s.to_json() for s in sorted(stats, key=lambda s: s.worker)],
             "table": [
-                {"dataset": r.name, "version": r.version, "metric": r.metric, "mode": r.mode, "value": r.value,
-                 "minimum": r.minimum, "failed": r.failed}
+                {
+                    "dataset": r.name,
+                    "version": r.version,
+                    "metric": r.metric,
+                    "mode": r.mode,
+                    "value": r.value,
+                    "minimum": r.minimum,
+                    "failed": r.failed,
+                }
                 for r in summary.rows
             ],
             "failures": [r for r in (summary.group_failures())],
             "subjects": [r.to_json() for r in results],
         }
-        state.files = write_summary_files(state.run_dir, state.run_id, state.settings.model_abbr, summary, results, record)
+        state.files = write_summary_files(
+            state.run_dir, state.run_id, state.settings.model_abbr, summary, results, record
+        )
         if summary.group_failures() and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         state = config.stash.get(STATE, None)
@@ -259,12 +270,16 @@ class RunHooks:
             terminalreporter.write_line(f"not checked: {line}", yellow=True)
         if group_failures:
             terminalreporter.write_line(
-                f"llmeval gate FAILED: {len(group_failures)} group threshold(s) not met (exit status 1):", red=True, bold=True
+                f"llmeval gate FAILED: {len(group_failures)} group threshold(s) not met (exit status 1):",
+                red=True,
+                bold=True,
             )
             for line in group_failures:
                 terminalreporter.write_line(f"  {line}", red=True)
         if subject_failures:
-            terminalreporter.write_line(f"{len(subject_failures)} subject(s) below threshold (failed items above)", red=True)
+            terminalreporter.write_line(
+                f"{len(subject_failures)} subject(s) below threshold (failed items above)", red=True
+            )
         for line in worker_lines(list(state.worker_stats.values())):
             terminalreporter.write_line(line)
         for path in state.files:

@@ -1,9 +1,9 @@
 """Output files in OpenCompass's layout, written atomically so a crash never leaves half a file.
 
-    <output-dir>/<run-id>/predictions/<model>/<abbr>.json   written by the process that ran the subject
-    <output-dir>/<run-id>/results/<model>/<abbr>.json       {"accuracy": ...}
-    <output-dir>/<run-id>/summary/summary_<run-id>.csv|.txt
-    <output-dir>/<run-id>/llmeval.json                      every record of the run, for machines
+<output-dir>/<run-id>/predictions/<model>/<abbr>.json   written by the process that ran the subject
+<output-dir>/<run-id>/results/<model>/<abbr>.json       {"accuracy": ...}
+<output-dir>/<run-id>/summary/summary_<run-id>.csv|.txt
+<output-dir>/<run-id>/llmeval.json                      every record of the run, for machines
 """
 
 from __future__ import annotations
@@ -91,8 +91,9 @@ def summary_txt(summary: Summary, model_abbr: str, run_id: str) -> str:
     )
 
 
-def write_summary_files(run_dir: Path, run_id: str, model_abbr: str, summary: Summary,
-                        results: Sequence[SubjectResult], record: dict) -> list[Path]:
+def write_summary_files(
+    run_dir: Path, run_id: str, model_abbr: str, summary: Summary, results: Sequence[SubjectResult], record: dict
+) -> list[Path]:
     """Write the per-subject results, both summary files and the machine-readable record; return their paths."""
     for result in results:
         write_json_atomic(run_dir / "results" / model_abbr / f"{result.abbr}.json", {"accuracy": result.accuracy})

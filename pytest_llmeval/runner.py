@@ -33,9 +33,7 @@ def build_prompts(plan: SubjectPlan, backend: Backend, settings: Settings) -> li
             return lambda k: backend.chat_prompt(chat_messages(template, shots[:k], question))
         return lambda k: render_plain(template, shots[:k], question)
 
-    return [
-        fit_prompt(renderer(q), backend.count_tokens, len(shots), settings.max_seq_len) for q in plan.questions
-    ]
+    return [fit_prompt(renderer(q), backend.count_tokens, len(shots), settings.max_seq_len) for q in plan.questions]
 
 
 def evaluate_subject(

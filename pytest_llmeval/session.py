@@ -71,7 +71,9 @@ class RunState:
                 raise
             self.model_loads += 1
             visible = self.devices
-            self.devices = self._backend.device + (f" (CUDA_VISIBLE_DEVICES={visible})" if "cuda" in self._backend.device else "")
+            self.devices = self._backend.device + (
+                f" (CUDA_VISIBLE_DEVICES={visible})" if "cuda" in self._backend.device else ""
+            )
             self.load_seconds += time.perf_counter() - started
         return self._backend
 

@@ -36,10 +36,7 @@ def subject_failure(result: SubjectResult, minimum: float | None) -> str | None:
     """The one-line reason a subject fails its threshold, or None when it passes."""
     if minimum is None or result.accuracy >= minimum:
         return None
-    return (
-        f"{result.abbr}: accuracy {result.accuracy:.2f} < {minimum:.2f} "
-        f"({result.correct}/{result.total} correct)"
-    )
+    return f"{result.abbr}: accuracy {result.accuracy:.2f} < {minimum:.2f} ({result.correct}/{result.total} correct)"
 
 
 def group_failure(row: Row) -> str | None:

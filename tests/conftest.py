@@ -47,5 +47,3 @@ def last_run(project: pytest.Pytester) -> Callable[[], Path]:
         return max((project.path / "outputs" / "llmeval").iterdir())
 
     return find
-
-

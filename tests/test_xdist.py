@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 
-
 def read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 

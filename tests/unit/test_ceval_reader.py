@@ -26,15 +26,11 @@ def test_split_path_follows_opencompass_layout(tmp_path):
 
 def test_crlf_bom_and_quoted_multiline_field(tmp_path):
     text = (
-        "\ufeff" + VAL_HEADER + "\r\n"
-        '0,"第一行\n第二行，含逗号,还有""引号""",甲,乙,丙,丁,C\r\n'
-        "1,普通问题,1,2,3,4,A\r\n"
+        "\ufeff" + VAL_HEADER + '\r\n0,"第一行\n第二行，含逗号,还有""引号""",甲,乙,丙,丁,C\r\n1,普通问题,1,2,3,4,A\r\n'
     )
     questions = read_split(write(tmp_path, text), "val")
     assert questions == (
-        Question(
-            index=0, question='第一行\n第二行，含逗号,还有"引号"', choices=("甲", "乙", "丙", "丁"), answer="C"
-        ),
+        Question(index=0, question='第一行\n第二行，含逗号,还有"引号"', choices=("甲", "乙", "丙", "丁"), answer="C"),
         Question(index=1, question="普通问题", choices=("1", "2", "3", "4"), answer="A"),
     )
 

@@ -80,8 +80,7 @@ def test_abbr_and_round_template():
     law = SUBJECT_BY_KEY["law"]
     assert CEVAL_GEN.abbr(law) == "ceval-law"
     assert CEVAL_GEN.round_template(law) == (
-        "以下是中国关于法学考试的单项选择题，请选出其中的正确答案。\n"
-        "{question}\nA. {A}\nB. {B}\nC. {C}\nD. {D}\n答案: "
+        "以下是中国关于法学考试的单项选择题，请选出其中的正确答案。\n{question}\nA. {A}\nB. {B}\nC. {C}\nD. {D}\n答案: "
     )
 
 

@@ -37,8 +37,15 @@ def test_parse_value(text, expected):
 
 
 def test_parse_kwargs_good_pairs():
-    pairs = ["padding_side=left", "trust_remote_code=True", "device_map='auto'", "max_length=2048",
-             "torch_dtype=torch.float16", "eos=a=b", "empty="]
+    pairs = [
+        "padding_side=left",
+        "trust_remote_code=True",
+        "device_map='auto'",
+        "max_length=2048",
+        "torch_dtype=torch.float16",
+        "eos=a=b",
+        "empty=",
+    ]
     assert parse_kwargs("--llm-model-kwargs", pairs) == {
         "padding_side": "left",
         "trust_remote_code": True,

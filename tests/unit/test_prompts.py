@@ -83,9 +83,7 @@ def test_chat_messages_alternate_user_and_assistant():
     assert chat_messages(TEMPLATE, (), TEST) == [{"role": "user", "content": fill(TEMPLATE, TEST)}]
 
 
-FIVE_SHOTS = tuple(
-    q(i, f"第{i}题" + "很长" * i, (f"a{i}", f"b{i}", f"c{i}", f"d{i}"), "ABCDA"[i]) for i in range(5)
-)
+FIVE_SHOTS = tuple(q(i, f"第{i}题" + "很长" * i, (f"a{i}", f"b{i}", f"c{i}", f"d{i}"), "ABCDA"[i]) for i in range(5))
 
 
 def renderer(calls: list[int]):

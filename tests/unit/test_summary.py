@@ -67,7 +67,12 @@ def test_all_52_rows_in_declared_order_then_groups():
     assert [row.name for row in summary.subject_rows] == [f"ceval-{s.key}" for s in SUBJECTS]
     assert [row.name for row in summary.group_rows] == GROUP_ORDER
     assert [row.detail for row in summary.group_rows] == [
-        "20 subjects", "10 subjects", "11 subjects", "11 subjects", "8 subjects", "52 subjects"
+        "20 subjects",
+        "10 subjects",
+        "11 subjects",
+        "11 subjects",
+        "8 subjects",
+        "52 subjects",
     ]
     overall = summary.group_rows[-1]
     assert overall.value == pytest.approx(sum(r.accuracy for r in results.values()) / 52)
