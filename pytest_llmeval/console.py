@@ -88,6 +88,7 @@ class LiveProgress:
         )
         self._overall = self._progress.add_task("all subjects", total=total, rate="")
         self._done_before = 0
+        self._started = time.perf_counter()
 
     @contextmanager
     def subject(self, name: str, questions: int, column: int) -> Iterator[Callable[[int], None]]:
@@ -98,7 +99,9 @@ class LiveProgress:
         def update(done: int) -> None:
             rate = done / max(time.perf_counter() - started, 1e-9)
             self._progress.update(task, completed=done, rate=f"{rate:.1f} q/s")
-            self._progress.update(self._overall, completed=self._done_before + done)
+            overall = self._done_before + done
+            overall_rate = overall / max(time.perf_counter() - self._started, 1e-9)
+            self._progress.update(self._overall, completed=overall, rate=f"{overall_rate:.1f} q/s")
             with self._suspend():
                 self._progress.refresh()
 

@@ -7,6 +7,7 @@ Every value is checked here, before any model loads; a bad one raises a
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,6 +159,17 @@ def _existing_dir(option: str, text: str, must_hold: tuple[str, ...], what: str)
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "vocab.json")
 
 
+def has_chat_template(tokenizer_dir: Path) -> bool:
+    """Whether a saved tokenizer carries a chat template (in its config or a template file beside it)."""
+    if (tokenizer_dir / "chat_template.jinja").exists() or (tokenizer_dir / "chat_template.json").exists():
+        return True
+    config_file = tokenizer_dir / "tokenizer_config.json"
+    try:
+        return bool(json.loads(config_file.read_text(encoding="utf-8")).get("chat_template"))
+    except (OSError, ValueError):
+        return False
+
+
 def read_settings(config: pytest.Config) -> Settings:
     """Collect, parse and validate every option; raises ``pytest.UsageError`` on the first bad value."""
     defaults = {name: default for name, _, _, default in _OPTIONS}
@@ -172,6 +184,10 @@ def read_settings(config: pytest.Config) -> Settings:
     hf_type = raw["hf-type"]
     if hf_type not in HF_TYPES:
         raise pytest.UsageError(f"--llm-hf-type: {hf_type!r} is not one of {', '.join(HF_TYPES)}")
+    if hf_type == "chat" and tokenizer is not None and not has_chat_template(tokenizer):
+        raise pytest.UsageError(
+            f"--llm-hf-type chat: the tokenizer in {tokenizer} has no chat template; use --llm-hf-type base"
+        )
 
     datasets = tuple(_raw_list(config, "datasets"))
     for name in datasets:

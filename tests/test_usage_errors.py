@@ -45,6 +45,14 @@ def test_bad_option_values(project, args, line):
     assert_clean(project.runpytest_subprocess(*args), USAGE, line)
 
 
+def test_chat_type_needs_a_chat_template(project):
+    tokenizer = project.mkdir("plain-model")
+    (tokenizer / "config.json").write_text("{}", encoding="utf-8")
+    (tokenizer / "tokenizer_config.json").write_text("{}", encoding="utf-8")
+    result = project.runpytest_subprocess("--llm-model", "plain-model", "--llm-hf-type", "chat")
+    assert_clean(result, USAGE, "--llm-hf-type chat: the tokenizer in plain-model has no chat template")
+
+
 def test_ini_values_are_checked_like_options(project):
     project.makeini("[pytest]\nllm_batch_size = -2\n")
     assert_clean(project.runpytest_subprocess(), USAGE, "--llm-batch-size: '-2' is not a positive integer")
