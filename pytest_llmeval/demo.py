@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 SAMPLE = Path(__file__).parent / "sample"
 SAMPLE_DATA = SAMPLE / "data"
@@ -44,26 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copyfile(SAMPLE_SUITE, workdir / SAMPLE_SUITE.name)
     # An ini file of its own keeps the demo independent of whatever project it is started in.
     (workdir / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    return int(
-        pytest.main(
-            [
-                str(workdir / SAMPLE_SUITE.name),
-                "-c",
-                str(workdir / "pytest.ini"),
-                "--rootdir",
-                str(workdir),
-                "-p",
-                "no:cacheprovider",
-                "--llm-model",
-                str(model_dir),
-                "--llm-data-dir",
-                str(SAMPLE_DATA),
-                "--llm-output-dir",
-                str(workdir / "outputs"),
-                *pytest_args,
-            ]
-        )
-    )
+    # A fresh interpreter, as a user's CI runs pytest (and so the plugin loads before anything imports it).
+    command = [
+        sys.executable, "-m", "pytest", str(workdir / SAMPLE_SUITE.name),
+        "-c", str(workdir / "pytest.ini"), "--rootdir", str(workdir), "-p", "no:cacheprovider",
+        "--llm-model", str(model_dir), "--llm-data-dir", str(SAMPLE_DATA),
+        "--llm-output-dir", str(workdir / "outputs"),
+        *pytest_args,
+    ]  # fmt: skip
+    return subprocess.call(command)
 
 
 if __name__ == "__main__":

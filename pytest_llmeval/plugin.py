@@ -25,12 +25,12 @@ from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.items import PROGRESS, STATE, DatasetNode, SubjectItem, SuiteFile
 from pytest_llmeval.plan import plan_subjects
 from pytest_llmeval.records import SubjectResult, WorkerStats
-from pytest_llmeval.report import write_summary_files
-from pytest_llmeval.session import RunState, new_run_id
+from pytest_llmeval.report import write_run_files
+from pytest_llmeval.session import RunState, new_run_dir
 from pytest_llmeval.suite import SUITE_PATTERN, DatasetSpec, make_spec
 from pytest_llmeval.summary import summarize
 
-_AUTO_NOTE: list[str] = []  # set by the xdist hook, which runs before pytest_configure
+AUTO_NOTE = pytest.StashKey[str]()  # set by the xdist hook, which runs before pytest_configure
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -54,10 +54,11 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = options.read_settings(config)
     if _is_worker(config):
         worker = config.workerinput["workerid"]
-        run_id = config.workerinput["llmeval_run_id"]
+        run_dir = Path(config.workerinput["llmeval_run_dir"])
     else:
-        worker, run_id = "main", new_run_id(settings.output_dir)
-    state = RunState(settings=settings, run_id=run_id, worker=worker, notes=list(_AUTO_NOTE))
+        worker, run_dir = "main", new_run_dir(settings.output_dir)
+    notes = [config.stash[AUTO_NOTE]] if AUTO_NOTE in config.stash else []
+    state = RunState(settings=settings, run_dir=run_dir, worker=worker, notes=notes)
     if _is_worker(config):
         state.cpu_threads = max(1, (os.cpu_count() or 1) // int(config.workerinput.get("workercount", 1)))
     try:
@@ -102,7 +103,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
         return None  # pytest_configure reports the bad value
     groups = count_gpus() // per_worker
     if groups == 0:
-        _AUTO_NOTE.append("-n auto: no GPU found, running one worker")
+        config.stash[AUTO_NOTE] = "-n auto: no GPU found, running one worker"
         return 1
     return groups
 
@@ -135,8 +136,8 @@ class RunHooks:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """Give every xdist worker the controller's run id, so all files land in one run folder."""
-        node.workerinput["llmeval_run_id"] = self.state.run_id
+        """Give every xdist worker the controller's run folder, so all files land in one place."""
+        node.workerinput["llmeval_run_dir"] = str(self.state.run_dir)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(self, collector: pytest.Collector) -> Iterator[None]:
@@ -168,7 +169,7 @@ class RunHooks:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Set up the live progress display when this process runs the items itself on a terminal."""
         config = session.config
-        state = config.stash[STATE]
+        state = self.state
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         capman = config.pluginmanager.get_plugin("capturemanager")
         subject_items = [item for item in session.items if isinstance(item, SubjectItem)]
@@ -208,58 +209,30 @@ class RunHooks:
         raw = getattr(node, "workeroutput", {}).get("llmeval")
         if raw:
             stats = WorkerStats.from_json(json.loads(raw))
-            node.config.stash[STATE].worker_stats[stats.worker] = stats
+            self.state.worker_stats[stats.worker] = stats
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        config = session.config
-        state = config.stash.get(STATE, None)
-        if state is None:
+        state = self.state
+        if _is_worker(self.config):
+            self.config.workeroutput["llmeval"] = json.dumps(state.stats().to_json())
             return
-        if _is_worker(config):
-            config.workeroutput["llmeval"] = json.dumps(state.stats().to_json())
-            return
-        if not _is_xdist_controller(config) and state.model_loads:
+        if not _is_xdist_controller(self.config) and state.model_loads:
             state.worker_stats[state.worker] = state.stats()
         if not state.specs:
             return
-        specs = list(state.specs.values())
-        summary = summarize(specs, state.results)
-        state.summary = summary
-        results = [state.results[row.name] for row in summary.subject_rows if row.name in state.results]
-        stats = list(state.worker_stats.values())
-        record = {
-            "run_id": state.run_id,
-            "model": state.settings.model_abbr,
-            "settings": state.settings.to_json(),
-            "passed": not summary.group_failures() and not any(row.failed for row in summary.subject_rows),
-            "model_loads": sum(s.model_loads for s in stats),
-            "workers": [s.to_json() for s in sorted(stats, key=lambda s: s.worker)],
-            "table": [
-                {
-                    "dataset": r.name,
-                    "version": r.version,
-                    "metric": r.metric,
-                    "mode": r.mode,
-                    "value": r.value,
-                    "minimum": r.minimum,
-                    "failed": r.failed,
-                }
-                for r in summary.rows
-            ],
-            "failures": [r for r in (summary.group_failures())],
-            "subjects": [r.to_json() for r in results],
-        }
-        state.files = write_summary_files(
-            state.run_dir, state.run_id, state.settings.model_abbr, summary, results, record
+        # Also after a failure or Ctrl-C: whatever finished is summarised and kept.
+        state.summary = summarize(list(state.specs.values()), state.results)
+        state.files = write_run_files(
+            state.run_dir, state.settings, state.summary, state.results, list(state.worker_stats.values())
         )
-        if summary.group_failures() and session.exitstatus == pytest.ExitCode.OK:
+        if state.summary.group_failures() and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        state = config.stash.get(STATE, None)
-        if state is None or state.summary is None:
-            return
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        state = self.state
         summary = state.summary
+        if summary is None:
+            return
         tw = terminalreporter._tw
         terminalreporter.write_sep("=", f"llmeval summary: {state.settings.model_abbr}")
         width = max(tw.fullwidth, 100)

@@ -12,12 +12,13 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from pytest_llmeval.options import Settings
 from pytest_llmeval.prompts import Prompt
-from pytest_llmeval.records import SubjectResult
-from pytest_llmeval.summary import Summary
+from pytest_llmeval.records import SubjectResult, WorkerStats
+from pytest_llmeval.summary import Summary, subject_failure
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -91,18 +92,61 @@ def summary_txt(summary: Summary, model_abbr: str, run_id: str) -> str:
     )
 
 
-def write_summary_files(
-    run_dir: Path, run_id: str, model_abbr: str, summary: Summary, results: Sequence[SubjectResult], record: dict
+def run_record(
+    settings: Settings, summary: Summary, results: Sequence[SubjectResult], workers: Sequence[WorkerStats], run_id: str
+) -> dict:
+    """Everything about a run as plain JSON: settings, table with verdicts, workers, every question's outcome."""
+    subject_failures = [line for result in results if (line := subject_failure(result, _minimum(summary, result)))]
+    group_failures = summary.group_failures()
+    return {
+        "run_id": run_id,
+        "model": settings.model_abbr,
+        "settings": settings.to_json(),
+        "passed": not subject_failures and not group_failures,
+        "failures": subject_failures + group_failures,
+        "unchecked": summary.unchecked_gates(),
+        "model_loads": sum(w.model_loads for w in workers),
+        "workers": [w.to_json() for w in sorted(workers, key=lambda w: w.worker)],
+        "table": [
+            {
+                "dataset": row.name,
+                "version": row.version,
+                "metric": row.metric,
+                "mode": row.mode,
+                "value": row.value,
+                "minimum": row.minimum,
+                "failed": row.failed,
+            }
+            for row in summary.rows
+        ],
+        "subjects": [result.to_json() for result in results],
+    }
+
+
+def _minimum(summary: Summary, result: SubjectResult) -> float | None:
+    return next((row.minimum for row in summary.subject_rows if row.name == result.abbr), None)
+
+
+def write_run_files(
+    run_dir: Path,
+    settings: Settings,
+    summary: Summary,
+    results: Mapping[str, SubjectResult],
+    workers: Sequence[WorkerStats],
 ) -> list[Path]:
-    """Write the per-subject results, both summary files and the machine-readable record; return their paths."""
-    for result in results:
-        write_json_atomic(run_dir / "results" / model_abbr / f"{result.abbr}.json", {"accuracy": result.accuracy})
+    """Write per-subject results, both summary files and ``llmeval.json``; return the summary paths."""
+    run_id = run_dir.name
+    model = settings.model_abbr
+    ordered = [results[row.name] for row in summary.subject_rows if row.name in results]
+    for result in ordered:
+        write_json_atomic(run_dir / "results" / model / f"{result.abbr}.json", {"accuracy": result.accuracy})
     paths = [
         run_dir / "summary" / f"summary_{run_id}.csv",
         run_dir / "summary" / f"summary_{run_id}.txt",
         run_dir / "llmeval.json",
     ]
-    write_text_atomic(paths[0], summary_csv(summary, model_abbr))
-    write_text_atomic(paths[1], summary_txt(summary, model_abbr, run_id))
+    write_text_atomic(paths[0], summary_csv(summary, model))
+    write_text_atomic(paths[1], summary_txt(summary, model, run_id))
+    record = run_record(settings, summary, ordered, workers, run_id)
     write_text_atomic(paths[2], json.dumps(record, indent=2, ensure_ascii=False))
     return paths

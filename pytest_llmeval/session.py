@@ -14,13 +14,13 @@ from pytest_llmeval.suite import DatasetSpec
 from pytest_llmeval.summary import Summary
 
 
-def new_run_id(output_dir: Path) -> str:
-    """A timestamp folder name (OpenCompass's ``%Y%m%d_%H%M%S``), suffixed if that folder already exists."""
+def new_run_dir(output_dir: Path) -> Path:
+    """An absolute timestamp folder (OpenCompass's ``%Y%m%d_%H%M%S``), suffixed if that folder already exists."""
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
     run_id, suffix = stamp, 1
     while (output_dir / run_id).exists():
         run_id, suffix = f"{stamp}_{suffix}", suffix + 1
-    return run_id
+    return (output_dir / run_id).resolve()
 
 
 class ModelLoadError(Exception):
@@ -32,7 +32,7 @@ class RunState:
     """Mutable state of this process. Workers fill the model side; the controller fills the results side."""
 
     settings: Settings
-    run_id: str
+    run_dir: Path  # absolute, and handed to xdist workers, so every process writes into the same folder
     worker: str
     devices: str = ""
     cpu_threads: int | None = None  # set under xdist so workers sharing a CPU do not oversubscribe it
@@ -53,8 +53,8 @@ class RunState:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def run_dir(self) -> Path:
-        return self.settings.output_dir / self.run_id
+    def run_id(self) -> str:
+        return self.run_dir.name
 
     def backend(self) -> Backend:
         """The model, loaded at the first call in this process and reused for every later one."""

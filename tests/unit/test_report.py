@@ -9,14 +9,15 @@ import pytest
 
 from pytest_llmeval.ceval import SUBJECT_BY_KEY
 from pytest_llmeval.configs import CEVAL_GEN
+from pytest_llmeval.options import Settings
 from pytest_llmeval.prompts import Prompt
-from pytest_llmeval.records import Outcome, SubjectResult
+from pytest_llmeval.records import Outcome, SubjectResult, WorkerStats
 from pytest_llmeval.report import (
     predictions_payload,
     summary_csv,
     summary_txt,
     write_json_atomic,
-    write_summary_files,
+    write_run_files,
     write_text_atomic,
 )
 from pytest_llmeval.suite import make_spec
@@ -133,17 +134,21 @@ def test_write_text_atomic_failure_keeps_old_content(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["summary.csv"]
 
 
-def test_write_summary_files_layout(tmp_path, summary):
-    paths = write_summary_files(tmp_path, "RUN", MODEL, summary, [NETWORK], {"run": "RUN"})
-    assert paths == [
-        tmp_path / "summary" / "summary_RUN.csv",
-        tmp_path / "summary" / "summary_RUN.txt",
-        tmp_path / "llmeval.json",
-    ]
+def test_write_run_files_layout(tmp_path, summary):
+    run = tmp_path / "RUN"
+    settings = Settings(model=None, tokenizer=None, model_abbr=MODEL)
+    worker = WorkerStats("main", "cpu", 1, 2.0, 19, 4.0)
+    paths = write_run_files(run, settings, summary, {NETWORK.abbr: NETWORK}, [worker])
+    assert paths == [run / "summary" / "summary_RUN.csv", run / "summary" / "summary_RUN.txt", run / "llmeval.json"]
+    tmp_path = run
     results_file = tmp_path / "results" / MODEL / "ceval-computer_network.json"
     assert json.loads(results_file.read_text(encoding="utf-8")) == {"accuracy": 47.368421052631575}
     assert paths[0].read_text(encoding="utf-8") == summary_csv(summary, MODEL)
-    assert json.loads(paths[2].read_text(encoding="utf-8")) == {"run": "RUN"}
+    record = json.loads(paths[2].read_text(encoding="utf-8"))
+    assert record["run_id"] == "RUN" and record["model"] == MODEL and record["model_loads"] == 1
+    assert [s["abbr"] for s in record["subjects"]] == ["ceval-computer_network"]
+    assert record["subjects"][0]["correct"] == 9 and len(record["subjects"][0]["outcomes"]) == 19
+    assert [row["dataset"] for row in record["table"]] == [row.name for row in summary.rows]
 
 
 def test_all_digit_version_is_text_not_a_number():
