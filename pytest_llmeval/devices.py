@@ -30,6 +30,26 @@ def visible_devices(worker: int, gpus_per_worker: int, user_visible: str | None)
     return ",".join(chosen)
 
 
+def auto_workers(gpus: int, gpus_per_worker: int) -> tuple[int, str | None]:
+    """``-n auto``: one worker per whole group of GPUs; one worker, with a note saying why, when there are none."""
+    groups = gpus // gpus_per_worker
+    if groups:
+        return groups, None
+    if gpus:
+        return 1, f"-n auto: {gpus} GPU(s) cannot hold a model of --llm-num-gpus {gpus_per_worker}, running one worker"
+    return 1, "-n auto: no GPU found, running one worker"
+
+
+def check_worker_count(workers: int, gpus: int, gpus_per_worker: int) -> None:
+    """Refuse more xdist workers than whole GPU groups on a GPU machine (CPU-only machines share cores)."""
+    groups = gpus // gpus_per_worker
+    if gpus and workers > groups:
+        raise LlmEvalError(
+            f"-n {workers}: this machine has {gpus} GPU(s), enough for {groups} worker(s) of "
+            f"--llm-num-gpus {gpus_per_worker}; use -n {max(groups, 1)} or -n auto"
+        )
+
+
 def count_gpus() -> int:
     """GPUs this process can see; only called where no model runs (the xdist controller)."""
     import torch  # deferred: importing torch costs seconds and most pytest runs never need it

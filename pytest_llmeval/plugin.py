@@ -20,7 +20,7 @@ import pytest
 
 from pytest_llmeval import options
 from pytest_llmeval.console import LiveProgress, render_summary, worker_lines
-from pytest_llmeval.devices import claim_devices, count_gpus
+from pytest_llmeval.devices import auto_workers, check_worker_count, claim_devices, count_gpus
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.items import PROGRESS, STATE, DatasetNode, SubjectItem, SuiteFile
 from pytest_llmeval.plan import plan_subjects
@@ -65,7 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if settings.model and not _is_xdist_controller(config):
             state.devices = claim_devices(worker, settings.num_gpus)
         if settings.model and _is_xdist_controller(config):
-            _check_worker_count(config, settings.num_gpus)
+            check_worker_count(int(config.option.numprocesses), count_gpus(), settings.num_gpus)
         if settings.datasets:
             data_dir = settings.data_dir if settings.model else None
             # Read and check the data now: a bad data dir stops the run before any model loads.
@@ -79,17 +79,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(RunHooks(config, state), "llmeval-run")
 
 
-def _check_worker_count(config: pytest.Config, gpus_per_worker: int) -> None:
-    gpus = count_gpus()
-    groups = gpus // gpus_per_worker
-    workers = int(config.option.numprocesses)
-    if gpus and workers > groups:
-        raise LlmEvalError(
-            f"-n {workers}: this machine has {gpus} GPU(s), enough for {groups} worker(s) of "
-            f"--llm-num-gpus {gpus_per_worker}; use -n {max(groups, 1)} or -n auto"
-        )
-
-
 @pytest.hookimpl(optionalhook=True, tryfirst=True)  # ahead of xdist's own CPU-count answer
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto``: one worker per whole group of ``--llm-num-gpus`` GPUs, or one on a machine without GPUs."""
@@ -101,11 +90,10 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
         )
     except ValueError:
         return None  # pytest_configure reports the bad value
-    groups = count_gpus() // per_worker
-    if groups == 0:
-        config.stash[AUTO_NOTE] = "-n auto: no GPU found, running one worker"
-        return 1
-    return groups
+    workers, note = auto_workers(count_gpus(), per_worker)
+    if note:
+        config.stash[AUTO_NOTE] = note
+    return workers
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

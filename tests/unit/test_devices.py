@@ -6,7 +6,13 @@ import os
 
 import pytest
 
-from pytest_llmeval.devices import claim_devices, visible_devices, worker_index
+from pytest_llmeval.devices import (
+    auto_workers,
+    check_worker_count,
+    claim_devices,
+    visible_devices,
+    worker_index,
+)
 from pytest_llmeval.errors import LlmEvalError
 
 
@@ -50,3 +56,30 @@ def test_claim_devices_sets_the_environment(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5,6,7")
     assert claim_devices("gw1", 2) == "6,7"
     assert os.environ["CUDA_VISIBLE_DEVICES"] == "6,7"
+
+
+@pytest.mark.parametrize(
+    ("gpus", "per_worker", "workers", "note"),
+    [
+        (8, 1, 8, None),
+        (8, 2, 4, None),
+        (7, 2, 3, None),  # the odd GPU stays idle rather than splitting a model copy
+        (1, 2, 1, "-n auto: 1 GPU(s) cannot hold a model of --llm-num-gpus 2, running one worker"),
+        (0, 1, 1, "-n auto: no GPU found, running one worker"),
+    ],
+)
+def test_auto_workers(gpus, per_worker, workers, note):
+    assert auto_workers(gpus, per_worker) == (workers, note)
+
+
+def test_more_workers_than_gpu_groups_is_refused():
+    with pytest.raises(
+        LlmEvalError,
+        match=r"^-n 3: this machine has 4 GPU\(s\), enough for 2 worker\(s\) of --llm-num-gpus 2; use -n 2 or -n auto$",
+    ):
+        check_worker_count(3, 4, 2)
+
+
+@pytest.mark.parametrize(("workers", "gpus", "per_worker"), [(2, 4, 2), (1, 1, 1), (4, 0, 1)])
+def test_worker_counts_that_fit_or_share_a_cpu_pass(workers, gpus, per_worker):
+    check_worker_count(workers, gpus, per_worker)
