@@ -222,6 +222,12 @@ class RunHooks:
         state = self.state
         summary = state.summary
         if summary is None:
+            if state.settings.model is not None:
+                terminalreporter.write_line(
+                    "llmeval: --llm-model was given but no subject ran: put a llmeval*.toml suite where pytest "
+                    "collects, pass --llm-datasets ceval_gen, or check your -k/-m selection",
+                    yellow=True,
+                )
             return
         tw = terminalreporter._tw
         terminalreporter.write_sep("=", f"llmeval summary: {state.settings.model_abbr}")
@@ -245,6 +251,7 @@ class RunHooks:
             )
         for line in worker_lines(list(state.worker_stats.values())):
             terminalreporter.write_line(line)
+        terminalreporter.write_line(f"predictions: {state.run_dir / 'predictions' / state.settings.model_abbr}")
         for path in state.files:
             terminalreporter.write_line(f"wrote {path}")
 

@@ -237,8 +237,11 @@ def _all_confident(model: LlamaForCausalLM, batches: Sequence[_Batch]) -> bool:
     return ok
 
 
-def _train(model: LlamaForCausalLM, examples: Sequence[_Example], pad_id: int, seed: int, max_seconds: float) -> None:
-    """Fit until every target is confidently right, or until ``max_seconds`` (then timing-dependent)."""
+def _train(model: LlamaForCausalLM, examples: Sequence[_Example], pad_id: int, seed: int, max_epochs: int) -> None:
+    """Fit until every target is confidently right, or for ``max_epochs`` epochs.
+
+    Bounded by epochs, not seconds, so a busy machine gives the same weights as an idle one.
+    """
     started = time.monotonic()
     batches = _batches(examples, pad_id)
     optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=0.0)
@@ -247,13 +250,9 @@ def _train(model: LlamaForCausalLM, examples: Sequence[_Example], pad_id: int, s
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=LR_DECAY)
     shuffle = random.Random(seed)
     model.train()
-    epoch = 0
-    while time.monotonic() - started < max_seconds:
-        epoch += 1
+    for epoch in range(1, max_epochs + 1):
         failing = 0
         for ids, mask, positions, labels in shuffle.sample(batches, len(batches)):
-            if time.monotonic() - started >= max_seconds:
-                break
             logits = _target_logits(model, ids, mask, positions)
             loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten())
             optimizer.zero_grad(set_to_none=True)
@@ -268,12 +267,10 @@ def _train(model: LlamaForCausalLM, examples: Sequence[_Example], pad_id: int, s
         if failing <= len(examples) // 50 and _all_confident(model, batches):
             log.debug("every target confident after %d epochs", epoch)
             return
-    log.debug("stopped at the %.0fs limit before every target was confident", max_seconds)
+    log.debug("stopped after %d epochs before every target was confident", max_epochs)
 
 
-def build_tiny_model(
-    out_dir: Path, data_dir: Path, *, train: bool = True, seed: int = 0, max_seconds: float = 60.0
-) -> Path:
+def build_tiny_model(out_dir: Path, data_dir: Path, *, train: bool = True, seed: int = 0, max_epochs: int = 40) -> Path:
     """Write a tiny Llama checkpoint and tokenizer for the C-Eval data in ``data_dir`` to ``out_dir``."""
     out_dir, data_dir = Path(out_dir), Path(data_dir)
     subjects = _load_subjects(data_dir)
@@ -285,7 +282,7 @@ def build_tiny_model(
         torch.manual_seed(seed)
         model = LlamaForCausalLM(_model_config(tokenizer))
         if train:
-            _train(model, _examples(tokenizer, subjects), tokenizer.pad_token_id, seed, max_seconds)
+            _train(model, _examples(tokenizer, subjects), tokenizer.pad_token_id, seed, max_epochs)
     model.eval()
     model.generation_config = GenerationConfig(
         bos_token_id=tokenizer.bos_token_id,
@@ -314,11 +311,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("data_dir", type=Path, help="data root in OpenCompass layout (holds ceval/)")
     parser.add_argument("--untrained", action="store_true", help="save the random initialisation untrained")
     parser.add_argument("--seed", type=int, default=0, help="seed for weights and batch order (default 0)")
-    parser.add_argument("--max-seconds", type=float, default=60.0, help="training time limit (default 60)")
+    parser.add_argument("--max-epochs", type=int, default=40, help="training epoch limit (default 40)")
     args = parser.parse_args(argv)
     try:
         build_tiny_model(
-            args.out_dir, args.data_dir, train=not args.untrained, seed=args.seed, max_seconds=args.max_seconds
+            args.out_dir, args.data_dir, train=not args.untrained, seed=args.seed, max_epochs=args.max_epochs
         )
     except LlmEvalError as error:
         parser.exit(2, f"error: {error}\n")

@@ -169,3 +169,10 @@ def test_model_fixture_serves_users_own_tests(project, run_llm, tiny_model):
     result = run_llm(tiny_model, "-p", "no:randomly", example.name)
     assert result.ret == 0, result.stdout.str()
     result.assert_outcomes(passed=2)
+
+
+def test_a_model_with_nothing_to_run_says_so(project, run_llm, untrained_model):
+    project.path.joinpath("llmeval_sample.toml").unlink()
+    result = run_llm(untrained_model)
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    result.stdout.fnmatch_lines(["llmeval: --llm-model was given but no subject ran: put a llmeval*.toml suite*"])
