@@ -7,7 +7,7 @@ work=${1:-/tmp/llmeval-gpu-check}
 rm -rf "$work" && mkdir -p "$work"
 python -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'gpus', torch.cuda.device_count())"
 nvidia-smi -L || true
-python -m pytest_llmeval.tiny "$work/model" pytest_llmeval/sample/data
+python -m pytest_llmeval.tiny "$work/model" pytest_llmeval/sample/data || exit 1
 cp -r pytest_llmeval/sample/data "$work/data"
 cp pytest_llmeval/sample/llmeval_sample.toml "$work/"
 printf '[pytest]\n' > "$work/pytest.ini"

@@ -8,7 +8,7 @@ work=${2:-/tmp/llmeval-real-run}
 here=$(pwd)
 [ -d "$data/ceval/formal_ceval" ] || { echo "no $data/ceval/formal_ceval: pass the OpenCompass data folder"; exit 2; }
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
-python -m pytest_llmeval.tiny model "$here/pytest_llmeval/sample/data"
+python -m pytest_llmeval.tiny model "$here/pytest_llmeval/sample/data" || exit 1
 printf '[pytest]\n' > pytest.ini
 printf '[[dataset]]\nconfig = "ceval_gen"\n[dataset.thresholds]\nceval = 50.0\n' > llmeval_ceval.toml
 ln -s "$data" data

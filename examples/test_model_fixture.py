@@ -19,7 +19,8 @@ def test_answers_a_ceval_prompt_with_a_choice_letter(llm_model, llm_settings):
     law = SUBJECT_BY_KEY["law"]
     question = Question(0, "我国的根本大法是", ("刑法", "宪法", "民法典", "行政诉讼法"), "B")
     prompt = render_plain(CEVAL_GEN.round_template(law), [], question)
-    (text,) = llm_model.generate([prompt], llm_settings.max_out_len, llm_settings.max_seq_len)
+    max_prompt_tokens = llm_settings.max_seq_len - llm_settings.max_out_len
+    (text,) = llm_model.generate([prompt], llm_settings.max_out_len, max_prompt_tokens)
     assert first_capital(text) in {"A", "B", "C", "D"}, f"answer {text!r} holds no choice letter"
 
 

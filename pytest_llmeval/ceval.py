@@ -108,10 +108,24 @@ CATEGORY_GROUPS: tuple[tuple[str, str], ...] = (
 )
 
 
+# OpenCompass lists the hard subjects in this order, not table order; the group mean
+# is summed in it, and float addition depends on order.
+HARD_SUBJECTS: tuple[str, ...] = (
+    "advanced_mathematics",
+    "discrete_mathematics",
+    "probability_and_statistics",
+    "college_chemistry",
+    "college_physics",
+    "high_school_mathematics",
+    "high_school_chemistry",
+    "high_school_physics",
+)
+
+
 def group_members() -> dict[str, tuple[str, ...]]:
     """Map each group suffix (``stem`` ... ``hard``, and ``""`` for all) to its subject keys."""
     groups = {suffix: tuple(s.key for s in SUBJECTS if s.category == category) for suffix, category in CATEGORY_GROUPS}
-    groups["hard"] = tuple(s.key for s in SUBJECTS if s.hard)
+    groups["hard"] = HARD_SUBJECTS
     groups[""] = tuple(s.key for s in SUBJECTS)
     return groups
 

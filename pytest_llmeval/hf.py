@@ -8,7 +8,6 @@ tokenizer's truncation side, only the new tokens decoded.
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,8 +17,7 @@ import transformers
 from pytest_llmeval.options import Settings
 from pytest_llmeval.prompts import Message
 
-log = logging.getLogger(__name__)
-
+# Keys match options.DTYPE_NAMES, which validates them before torch is imported.
 _DTYPES = {
     "torch.float16": torch.float16,
     "float16": torch.float16,
@@ -48,11 +46,13 @@ def dtype_from(value: Any) -> Any:
 def model_load_kwargs(settings: Settings, cuda: bool) -> dict[str, Any]:
     """from_pretrained kwargs: the user's, with OpenCompass's fp16 default where a GPU runs the model."""
     kwargs = dict(settings.model_kwargs)
-    dtype = None
-    for key in DTYPE_KEYS:
-        if key in kwargs:
-            dtype = dtype_from(kwargs.pop(key))
-    if dtype is None:
+    given = [key for key in DTYPE_KEYS if key in kwargs]
+    if given:
+        # An explicit torch_dtype=None loads in the checkpoint's default precision, as in OpenCompass.
+        dtype = dtype_from(kwargs.pop(given[-1]))
+        for key in given:
+            kwargs.pop(key, None)
+    else:
         # fp16 is OpenCompass's default; on CPU half precision is slow and partly unsupported.
         dtype = torch.float16 if cuda else torch.float32
     kwargs[_DTYPE_ARG] = dtype

@@ -41,6 +41,7 @@ class SuiteFile(pytest.File):
     def collect(self) -> Iterable[DatasetNode]:
         state = self.config.stash[STATE]
         for spec in parse_suite(self.path):
+            state.declare(spec, str(self.path))
             yield DatasetNode.from_parent(self, name=spec.config.name, spec=spec, state=state)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:

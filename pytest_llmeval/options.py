@@ -92,18 +92,22 @@ class Settings:
 
 
 def parse_value(text: str) -> Any:
-    """Parse a kwargs value as OpenCompass's command line does: bools, None, ints, floats, else the string."""
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]  # quotes that survived the shell: device_map="'auto'"
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    if text == "None":
-        return None
+    """Parse a kwargs value as OpenCompass's command line (mmengine's DictAction) does.
+
+    Quotes and spaces are stripped; a comma makes a list; then int, float, True/False, None, else the string.
+    """
+    text = text.strip("'\"").replace(" ", "")
+    if "," in text:
+        return [parse_value(item) for item in text.split(",") if item]
     for kind in (int, float):
         try:
             return kind(text)
         except ValueError:
             pass
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if text == "None":
+        return None
     return text
 
 
@@ -151,12 +155,48 @@ def _existing_dir(option: str, text: str, must_hold: tuple[str, ...], what: str)
     path = Path(text).expanduser()
     if not path.exists():
         raise pytest.UsageError(f"{option}: {text} does not exist; give the directory that holds the {what}")
-    if not path.is_dir() or not any((path / name).exists() for name in must_hold):
+    if not path.is_dir():
+        raise pytest.UsageError(f"{option}: {text} is a file; give the directory that holds the {what}")
+    if not any((path / name).exists() for name in must_hold):
         raise pytest.UsageError(f"{option}: {text} holds no {what} (expected {' or '.join(must_hold)} in it)")
     return path
 
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "vocab.json")
+WEIGHT_PATTERNS = ("*.safetensors", "*.safetensors.index.json", "pytorch_model*.bin", "pytorch_model.bin.index.json")
+# The dtype strings OpenCompass configs use, plus their short forms; hf.py maps them to torch dtypes.
+DTYPE_NAMES = (
+    "torch.float16", "float16", "torch.half", "torch.bfloat16", "bfloat16",
+    "torch.float", "torch.float32", "float32", "auto",
+)  # fmt: skip
+
+
+def _check_model_files(model: Path, model_kwargs: dict[str, Any]) -> None:
+    """Catch what would otherwise surface as a long traceback at the first subject."""
+    if not any(next(model.glob(pattern), None) for pattern in WEIGHT_PATTERNS):
+        raise pytest.UsageError(
+            f"--llm-model: {model} has config.json but no weights (*.safetensors or pytorch_model*.bin)"
+        )
+    for key in ("torch_dtype", "dtype"):
+        value = model_kwargs.get(key)
+        if value is not None and value not in DTYPE_NAMES:
+            raise pytest.UsageError(f"--llm-model-kwargs: {key}={value!r} is not one of {', '.join(DTYPE_NAMES)}")
+    try:
+        config = json.loads((model / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise pytest.UsageError(f"--llm-model: {model}/config.json is not readable JSON ({error})") from None
+    if "auto_map" in config and "trust_remote_code" not in model_kwargs and not _native(config.get("model_type")):
+        raise pytest.UsageError(
+            f"--llm-model: {model} ships its own model code (auto_map in config.json); allow it with "
+            "--llm-model-kwargs trust_remote_code=True --llm-tokenizer-kwargs trust_remote_code=True"
+        )
+
+
+def _native(model_type: object) -> bool:
+    """Whether the installed transformers implements this model type without remote code."""
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES  # deferred: slow import
+
+    return model_type in CONFIG_MAPPING_NAMES
 
 
 def has_chat_template(tokenizer_dir: Path) -> bool:
@@ -196,11 +236,14 @@ def read_settings(config: pytest.Config) -> Settings:
                 f"--llm-datasets: unknown dataset config {name!r}; known: {', '.join(sorted(CONFIGS))}"
             )
 
+    model_kwargs = parse_kwargs("--llm-model-kwargs", _raw_list(config, "model-kwargs"))
+    if model is not None:
+        _check_model_files(model, model_kwargs)
     settings = Settings(
         model=model,
         tokenizer=tokenizer,
         model_abbr=raw["model-abbr"] or (model.resolve().name if model else "model"),
-        model_kwargs=parse_kwargs("--llm-model-kwargs", _raw_list(config, "model-kwargs")),
+        model_kwargs=model_kwargs,
         tokenizer_kwargs=parse_kwargs("--llm-tokenizer-kwargs", _raw_list(config, "tokenizer-kwargs")),
         max_seq_len=_positive_int("max-seq-len", raw["max-seq-len"]),
         max_out_len=_positive_int("max-out-len", raw["max-out-len"]),

@@ -69,10 +69,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if settings.datasets:
             data_dir = settings.data_dir if settings.model else None
             # Read and check the data now: a bad data dir stops the run before any model loads.
-            state.planned = [
-                (spec, plan_subjects(spec, data_dir, settings.limit))
-                for spec in (make_spec("--llm-datasets", name) for name in settings.datasets)
-            ]
+            for spec in (make_spec("--llm-datasets", name) for name in settings.datasets):
+                state.declare(spec, "--llm-datasets")
+                state.planned.append((spec, plan_subjects(spec, data_dir, settings.limit)))
     except LlmEvalError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[STATE] = state
@@ -186,6 +185,8 @@ class RunHooks:
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "setup" and "llmeval" in report.keywords:
+            self.state.subjects_reported += 1
         payload = getattr(report, "llmeval", None)
         if not payload or report.when != "call":
             return
@@ -222,7 +223,8 @@ class RunHooks:
         state = self.state
         summary = state.summary
         if summary is None:
-            if state.settings.model is not None:
+            quiet = self.config.option.collectonly or terminalreporter.stats.get("error")
+            if state.settings.model is not None and not state.subjects_reported and not quiet:
                 terminalreporter.write_line(
                     "llmeval: --llm-model was given but no subject ran: put a llmeval*.toml suite where pytest "
                     "collects, pass --llm-datasets ceval_gen, or check your -k/-m selection",

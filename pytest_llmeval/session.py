@@ -8,7 +8,9 @@ from datetime import datetime
 from pathlib import Path
 
 from pytest_llmeval.backend import Backend
+from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.options import Settings
+from pytest_llmeval.plan import SubjectPlan
 from pytest_llmeval.records import SubjectResult, WorkerStats
 from pytest_llmeval.suite import DatasetSpec
 from pytest_llmeval.summary import Summary
@@ -43,12 +45,14 @@ class RunState:
     load_seconds: float = 0.0
     questions: int = 0
     generate_seconds: float = 0.0
-    planned: list = field(default_factory=list)  # (DatasetSpec, [SubjectPlan]) from --llm-datasets
+    planned: list[tuple[DatasetSpec, list[SubjectPlan]]] = field(default_factory=list)  # from --llm-datasets
+    declared: dict[str, str] = field(default_factory=dict)  # dataset family -> where it was declared
     # controller side
     specs: dict[str, DatasetSpec] = field(default_factory=dict)
     results: dict[str, SubjectResult] = field(default_factory=dict)
     worker_stats: dict[str, WorkerStats] = field(default_factory=dict)
     summary: Summary | None = None
+    subjects_reported: int = 0
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -67,8 +71,12 @@ class RunState:
             try:
                 self._backend = HFBackend.load(self.settings, cpu_threads=self.cpu_threads)
             except Exception as error:
-                self._load_error = f"{type(error).__name__}: {error}".splitlines()[0]
-                raise
+                # One line for the person reading CI logs; the chained exception keeps the details.
+                lines = str(error).strip().splitlines()
+                self._load_error = f"{type(error).__name__}: {lines[0] if lines else ''}"
+                raise ModelLoadError(
+                    f"--llm-model {self.settings.model}: could not load ({self._load_error})"
+                ) from error
             self.model_loads += 1
             visible = self.devices
             self.devices = self._backend.device + (
@@ -86,6 +94,15 @@ class RunState:
             questions=self.questions,
             generate_seconds=self.generate_seconds,
         )
+
+    def declare(self, spec: DatasetSpec, where: str) -> None:
+        """Record where a dataset is declared; a second declaration would run and count its subjects twice."""
+        family = spec.config.family
+        if self.declared.setdefault(family, where) != where:
+            raise LlmEvalError(
+                f"{where}: {spec.config.name} is already declared in {self.declared[family]}; "
+                "declare each dataset once per run"
+            )
 
     def add_result(self, result: SubjectResult, spec: DatasetSpec) -> None:
         self.results[result.abbr] = result

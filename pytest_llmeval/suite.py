@@ -69,6 +69,8 @@ class DatasetSpec:
 
 def make_spec(where: str, config_name: object, subjects: object = None, thresholds: object = None) -> DatasetSpec:
     """Validate one dataset entry and expand threshold patterns to exact subject names."""
+    if config_name is None:
+        raise LlmEvalError(f'{where}: missing config = "ceval_gen" (the dataset config to run)')
     if not isinstance(config_name, str) or config_name not in CONFIGS:
         raise LlmEvalError(f"{where}: unknown dataset config {config_name!r}; known: {', '.join(sorted(CONFIGS))}")
     config = CONFIGS[config_name]
@@ -96,7 +98,9 @@ def _expand_thresholds(where: str, spec: DatasetSpec, raw: object) -> dict[str, 
     exact: dict[str, float] = {}
     patterns: dict[str, float] = {}
     for name, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise LlmEvalError(f"{where}: threshold {name} = {value!r} is not a number (accuracy in percent)")
+        if not 0 <= value <= 100:
             raise LlmEvalError(
                 f"{where}: threshold {name} = {value!r} is outside 0-100 (accuracy in percent, as OpenCompass prints it)"
             )

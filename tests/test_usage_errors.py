@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import json
+import shutil
 
 import pytest
 
@@ -115,3 +117,48 @@ def test_csv_bad_answer_names_the_row(project, run_llm, untrained_model):
         csv.writer(handle).writerows(rows)
     result = run_llm(untrained_model)
     assert_clean(result, COLLECTION, "marxism_dev.csv:2: row 0 has answer 'E'; expected one of A, B, C, D")
+
+
+def copy_model(project: pytest.Pytester, source, name: str) -> str:
+    target = project.path / name
+    shutil.copytree(source, target)
+    return name
+
+
+def test_model_without_weights(project, untrained_model):
+    name = copy_model(project, untrained_model, "no-weights")
+    (project.path / name / "model.safetensors").unlink()
+    result = project.runpytest_subprocess("--llm-model", name)
+    assert_clean(result, USAGE, "--llm-model: no-weights has config.json but no weights")
+
+
+def test_unknown_dtype(run_llm, untrained_model):
+    result = run_llm(untrained_model, "--llm-model-kwargs", "torch_dtype=torch.float64")
+    assert_clean(result, USAGE, "--llm-model-kwargs: torch_dtype='torch.float64' is not one of torch.float16")
+
+
+def test_remote_code_needs_trust_remote_code(project, untrained_model):
+    name = copy_model(project, untrained_model, "remote-code")
+    config_file = project.path / name / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config.update(model_type="internlm2", auto_map={"AutoModelForCausalLM": "modeling_internlm2.InternLM2ForCausalLM"})
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    result = project.runpytest_subprocess("--llm-model", name)
+    assert_clean(result, USAGE, "ships its own model code (auto_map in config.json); allow it with --llm-model-kwargs")
+
+
+def test_dataset_declared_twice(project):
+    project.path.joinpath("llmeval_more.toml").write_text('[[dataset]]\nconfig = "ceval_gen"\n', encoding="utf-8")
+    result = project.runpytest_subprocess()
+    assert_clean(result, COLLECTION, "ceval_gen is already declared in")
+
+
+def test_broken_weights_fail_each_item_in_one_line(project, untrained_model):
+    name = copy_model(project, untrained_model, "broken")
+    (project.path / name / "model.safetensors").write_bytes(b"not a safetensors file")
+    result = project.runpytest_subprocess("--llm-model", name, "-k", "law or marxism")
+    text = output(result)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, text
+    result.stdout.re_match_lines([r"--llm-model broken: could not load \(\w+: .+\)"])
+    result.stdout.fnmatch_lines(["the model failed to load earlier in this run: *"])
+    assert "Traceback" not in text

@@ -101,3 +101,19 @@ def test_group_members_in_summary_order():
     assert [len(v) for v in groups.values()] == [20, 10, 11, 11, 8, 52]
     assert set(groups["hard"]) == HARD
     assert groups[""] == tuple(s.key for s in SUBJECTS)
+
+
+def test_hard_group_is_summed_in_opencompass_order():
+    """OpenCompass's ceval-hard list order, not table order: float sums depend on it."""
+    from pytest_llmeval.ceval import group_members
+
+    assert group_members()["hard"] == (
+        "advanced_mathematics",
+        "discrete_mathematics",
+        "probability_and_statistics",
+        "college_chemistry",
+        "college_physics",
+        "high_school_mathematics",
+        "high_school_chemistry",
+        "high_school_physics",
+    )

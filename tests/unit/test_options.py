@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pytest_llmeval.options import dest, parse_kwargs, parse_value
+from pytest_llmeval.options import DTYPE_NAMES, dest, parse_kwargs, parse_value
 
 
 @pytest.mark.parametrize(
@@ -25,8 +25,11 @@ from pytest_llmeval.options import dest, parse_kwargs, parse_value
         ("torch.float16", "torch.float16"),
         ("'left'", "left"),
         ('"auto"', "auto"),
-        ("'3'", "3"),  # quoted numbers stay strings
-        ("'", "'"),
+        ("'3'", 3),  # mmengine strips quotes before parsing, so a quoted number is still a number
+        ("'", ""),
+        (" left ", "left"),  # spaces are removed, as mmengine does
+        ("0,1", [0, 1]),
+        ("a,True", ["a", True]),
         ("", ""),
     ],
 )
@@ -68,3 +71,10 @@ def test_parse_kwargs_rejects_malformed_pair(pair):
 
 def test_dest_maps_option_to_ini_name():
     assert dest("max-seq-len") == "llm_max_seq_len"
+
+
+def test_dtype_names_are_the_backends_keys():
+    """options validates dtype strings without importing torch; the backend must accept every one of them."""
+    from pytest_llmeval.hf import _DTYPES
+
+    assert set(DTYPE_NAMES) == set(_DTYPES)
