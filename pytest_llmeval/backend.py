@@ -2,7 +2,7 @@
 
 A backend counts tokens, renders chat prompts and generates, and says where it runs. The
 transformers implementation lives in ``hf.py``; a serving backend (an
-OpenAI-compatible server) implements the same three methods.
+OpenAI-compatible server) implements the same methods.
 """
 
 from __future__ import annotations

@@ -56,10 +56,6 @@ class RunState:
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def run_id(self) -> str:
-        return self.run_dir.name
-
     def backend(self) -> Backend:
         """The model, loaded at the first call in this process and reused for every later one."""
         if self._backend is None:
