@@ -229,12 +229,8 @@ def read_settings(config: pytest.Config) -> Settings:
             f"--llm-hf-type chat: the tokenizer in {tokenizer} has no chat template; use --llm-hf-type base"
         )
 
+    # Names are checked where they become dataset specs (suite.make_spec), with the same message.
     datasets = tuple(_raw_list(config, "datasets"))
-    for name in datasets:
-        if name not in CONFIGS:
-            raise pytest.UsageError(
-                f"--llm-datasets: unknown dataset config {name!r}; known: {', '.join(sorted(CONFIGS))}"
-            )
 
     model_kwargs = parse_kwargs("--llm-model-kwargs", _raw_list(config, "model-kwargs"))
     if model is not None:
