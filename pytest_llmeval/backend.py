@@ -13,6 +13,16 @@ from typing import Protocol
 from pytest_llmeval.prompts import Message
 
 
+class LoadError(Exception):
+    """Loading failed; ``option`` and ``path`` name the input that failed (tokenizer or model), ``cause`` why."""
+
+    def __init__(self, option: str, path: object, cause: BaseException) -> None:
+        super().__init__(f"{option} {path}: {cause}")
+        self.option = option
+        self.path = path
+        self.cause = cause
+
+
 class Backend(Protocol):
     """What the pipeline calls on a loaded model."""
 

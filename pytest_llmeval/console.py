@@ -16,7 +16,7 @@ from pytest_llmeval.records import WorkerStats
 from pytest_llmeval.summary import Summary
 
 
-def render_summary(summary: Summary, model_abbr: str, width: int, color: bool) -> str:
+def render_summary(summary: Summary, model_abbr: str, color: bool) -> str:
     """The summary table as text: OpenCompass's columns plus the threshold and verdict of each row."""
     table = Table(title=None, show_edge=False, pad_edge=False, box=None, header_style="bold")
     for name, justify in (
@@ -47,10 +47,16 @@ def render_summary(summary: Summary, model_abbr: str, width: int, color: bool) -
         else:
             verdict = ""
         table.add_row(*cells, minimum, verdict, style="red" if row.failed else None)
+    return _print(table, color)
+
+
+def _print(table: Table, color: bool) -> str:
+    """The table at the width it needs, whatever the terminal's: a cut cell (``ceval-environmental_imp…``)
+    loses exactly what a CI log reader is looking for, while a long line at worst wraps."""
     buffer = io.StringIO()
-    console = Console(
-        file=buffer, width=width, force_terminal=color, color_system="standard" if color else None, highlight=False
-    )
+    options = {"file": buffer, "force_terminal": color, "color_system": "standard" if color else None}
+    needed = Console(width=100_000, **options).measure(table).maximum  # type: ignore[arg-type]
+    console = Console(width=needed, highlight=False, **options)  # type: ignore[arg-type]
     console.print(table)
     return buffer.getvalue()
 

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 import transformers
 
+from pytest_llmeval.backend import LoadError
 from pytest_llmeval.options import Settings
 from pytest_llmeval.prompts import Message
 
@@ -86,7 +87,13 @@ class HFBackend:
         # Load-time progress bars would only clutter captured test output.
         transformers.utils.logging.disable_progress_bar()
         tokenizer_kwargs = dict(settings.tokenizer_kwargs)
-        tokenizer = transformers.AutoTokenizer.from_pretrained(str(settings.tokenizer), **tokenizer_kwargs)
+        # An explicit False where the user gave nothing: transformers would otherwise stop at an
+        # interactive [y/N] question for checkpoints with their own code (checked up front in options).
+        tokenizer_kwargs.setdefault("trust_remote_code", False)
+        try:
+            tokenizer = transformers.AutoTokenizer.from_pretrained(str(settings.tokenizer), **tokenizer_kwargs)
+        except Exception as error:
+            raise LoadError("--llm-tokenizer", settings.tokenizer, error) from error
         if "padding_side" not in tokenizer_kwargs:
             # Batched generation needs the prompt ends aligned: pad on the left.
             tokenizer.padding_side = "left"
@@ -94,9 +101,13 @@ class HFBackend:
         if not cuda and cpu_threads:
             torch.set_num_threads(cpu_threads)
         kwargs = model_load_kwargs(settings, cuda)
-        model = transformers.AutoModelForCausalLM.from_pretrained(str(settings.model), **kwargs)
-        if "device_map" not in kwargs:
-            model.to("cuda" if cuda else "cpu")
+        kwargs.setdefault("trust_remote_code", False)
+        try:
+            model = transformers.AutoModelForCausalLM.from_pretrained(str(settings.model), **kwargs)
+            if "device_map" not in kwargs:
+                model.to("cuda" if cuda else "cpu")
+        except Exception as error:
+            raise LoadError("--llm-model", settings.model, error) from error
         model.eval()
         chat_stop = "<|im_end|>" if settings.hf_type == "chat" else None
         return cls(model, tokenizer, chat_stop)

@@ -13,10 +13,11 @@ import pytest
 from pytest_llmeval.ceval import CATEGORY_GROUPS
 from pytest_llmeval.console import LiveProgress
 from pytest_llmeval.errors import LlmEvalError
+from pytest_llmeval.faults import explain
 from pytest_llmeval.plan import SubjectPlan, plan_subjects
 from pytest_llmeval.report import predictions_path, predictions_payload, write_json_atomic
 from pytest_llmeval.runner import evaluate_subject
-from pytest_llmeval.session import ModelLoadError, RunState
+from pytest_llmeval.session import RunState, RunStopped
 from pytest_llmeval.suite import DatasetSpec, parse_suite
 from pytest_llmeval.summary import subject_failure
 
@@ -30,7 +31,7 @@ class ThresholdFailure(Exception):
 
 
 def _one_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str | None:
-    if isinstance(excinfo.value, (LlmEvalError, ThresholdFailure, ModelLoadError)):
+    if isinstance(excinfo.value, (LlmEvalError, ThresholdFailure, RunStopped)):
         return str(excinfo.value)
     return None
 
@@ -92,14 +93,30 @@ class SubjectItem(pytest.Item):
 
     def runtest(self) -> None:
         state = self.config.stash[STATE]
-        backend = state.backend()
+        # A rerun (pytest-rerunfailures) must not report the previous attempt's result.
+        self.payload = None
+        self.user_properties = [(k, v) for k, v in self.user_properties if not k.startswith("llmeval_")]
         questions = len(self.plan.questions or ())
         progress = self.config.stash.get(PROGRESS, None)
         column = _current_column(self.config)
         started = time.perf_counter()
         track = progress.subject(self.plan.abbr, questions, column) if progress else nullcontext(_ignore)
-        with track as on_batch:
-            evaluation = evaluate_subject(self.plan, backend, state.settings, state.worker, on_batch)
+        try:
+            if state.stopped is not None:
+                raise RunStopped(f"not run: {state.stopped}")
+            backend = state.backend()
+            with track as on_batch:
+                evaluation = evaluate_subject(self.plan, backend, state.settings, state.worker, on_batch)
+        except RunStopped as stopped:
+            self.session.shouldfail = f"llmeval stopped the run: {stopped}"
+            raise
+        except Exception as error:
+            fault = explain(error, batch_size=state.settings.batch_size)
+            if fault is None:
+                raise  # not a known failure: a bug, whose traceback is the useful part
+            stopped = state.stop(f"{self.plan.abbr}: {fault.reason}")
+            self.session.shouldfail = f"llmeval stopped the run: {stopped}"
+            raise stopped from error
         state.questions += questions
         state.generate_seconds += time.perf_counter() - started
         result = evaluation.result

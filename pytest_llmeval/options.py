@@ -8,6 +8,7 @@ Every value is checked here, before any model loads; a bad one raises a
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,11 @@ def dest(name: str) -> str:
     return "llm_" + name.replace("-", "_")
 
 
+def single_value_flags() -> frozenset[str]:
+    """The ``--llm-*`` flags that take one value: the ones pytest misreads as test paths in the space form."""
+    return frozenset(f"--llm-{name}" for name, _, _, _ in _OPTIONS)
+
+
 def add_options(parser: pytest.Parser) -> None:
     """Register every ``--llm-*`` option in one group, each with its ini twin."""
     group = parser.getgroup("llmeval", "model regression testing (pytest-llmeval)")
@@ -80,8 +86,9 @@ class Settings:
             "model": str(self.model) if self.model else None,
             "tokenizer": str(self.tokenizer) if self.tokenizer else None,
             "model_abbr": self.model_abbr,
-            "model_kwargs": {k: str(v) for k, v in self.model_kwargs.items()},
-            "tokenizer_kwargs": {k: str(v) for k, v in self.tokenizer_kwargs.items()},
+            # parse_value gives JSON types already: True stays true, 8 stays 8.
+            "model_kwargs": dict(self.model_kwargs),
+            "tokenizer_kwargs": dict(self.tokenizer_kwargs),
             "max_seq_len": self.max_seq_len,
             "max_out_len": self.max_out_len,
             "batch_size": self.batch_size,
@@ -192,6 +199,49 @@ def _check_model_files(model: Path, model_kwargs: dict[str, Any]) -> None:
         )
 
 
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _tokenizer_code(tokenizer: Path) -> str | None:
+    """The file whose ``auto_map`` names the tokenizer's own code, unless transformers has that class itself."""
+    tokenizer_config = _read_json(tokenizer / "tokenizer_config.json")
+    for name, data in (
+        ("tokenizer_config.json", tokenizer_config),
+        ("config.json", _read_json(tokenizer / "config.json")),
+    ):
+        auto_map = data.get("auto_map")
+        # Older files store the AutoTokenizer pair as a bare list.
+        if isinstance(auto_map, list) or (isinstance(auto_map, dict) and "AutoTokenizer" in auto_map):
+            return None if _native_tokenizer(tokenizer_config.get("tokenizer_class")) else name
+    return None
+
+
+def _native_tokenizer(class_name: object) -> bool:
+    """Whether the installed transformers has this tokenizer class (then it never runs the checkpoint's code)."""
+    if not isinstance(class_name, str):
+        return False
+    from transformers.models.auto.tokenization_auto import tokenizer_class_from_name  # deferred: slow import
+
+    return any(tokenizer_class_from_name(name) is not None for name in (class_name, class_name + "Fast"))
+
+
+def _check_tokenizer_files(tokenizer: Path, tokenizer_kwargs: dict[str, Any]) -> None:
+    """A tokenizer with its own code needs consent in the tokenizer's kwargs, not only the model's."""
+    if "trust_remote_code" in tokenizer_kwargs:
+        return
+    source = _tokenizer_code(tokenizer)
+    if source:
+        raise pytest.UsageError(
+            f"--llm-tokenizer-kwargs: the tokenizer in {tokenizer} ships its own code (auto_map in {source}); "
+            "allow it with --llm-tokenizer-kwargs trust_remote_code=True"
+        )
+
+
 def _native(model_type: object) -> bool:
     """Whether the installed transformers implements this model type without remote code."""
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES  # deferred: slow import
@@ -233,14 +283,17 @@ def read_settings(config: pytest.Config) -> Settings:
     datasets = tuple(_raw_list(config, "datasets"))
 
     model_kwargs = parse_kwargs("--llm-model-kwargs", _raw_list(config, "model-kwargs"))
-    if model is not None:
+    tokenizer_kwargs = parse_kwargs("--llm-tokenizer-kwargs", _raw_list(config, "tokenizer-kwargs"))
+    if model is not None and tokenizer is not None:
         _check_model_files(model, model_kwargs)
+        _check_tokenizer_files(tokenizer, tokenizer_kwargs)
     settings = Settings(
         model=model,
         tokenizer=tokenizer,
-        model_abbr=raw["model-abbr"] or (model.resolve().name if model else "model"),
+        # The name the user typed, not a symlink's target: abspath normalises ".." without resolving links.
+        model_abbr=raw["model-abbr"] or (Path(os.path.abspath(model)).name if model else "model"),
         model_kwargs=model_kwargs,
-        tokenizer_kwargs=parse_kwargs("--llm-tokenizer-kwargs", _raw_list(config, "tokenizer-kwargs")),
+        tokenizer_kwargs=tokenizer_kwargs,
         max_seq_len=_positive_int("max-seq-len", raw["max-seq-len"]),
         max_out_len=_positive_int("max-out-len", raw["max-out-len"]),
         batch_size=_positive_int("batch-size", raw["batch-size"]),

@@ -22,15 +22,17 @@ from pytest_llmeval import options
 from pytest_llmeval.console import LiveProgress, render_summary, worker_lines
 from pytest_llmeval.devices import auto_workers, check_worker_count, claim_devices, count_gpus
 from pytest_llmeval.errors import LlmEvalError
+from pytest_llmeval.invocation import repair_or_refuse
 from pytest_llmeval.items import PROGRESS, STATE, DatasetNode, SubjectItem, SuiteFile
 from pytest_llmeval.plan import plan_subjects
 from pytest_llmeval.records import SubjectResult, WorkerStats
 from pytest_llmeval.report import write_run_files
 from pytest_llmeval.session import RunState, new_run_dir
 from pytest_llmeval.suite import SUITE_PATTERN, DatasetSpec, make_spec
-from pytest_llmeval.summary import summarize
+from pytest_llmeval.summary import summarize, truncation_note
 
 AUTO_NOTE = pytest.StashKey[str]()  # set by the xdist hook, which runs before pytest_configure
+RESTART_NOTE = pytest.StashKey[str]()  # set when the seed command's space form restarted the process
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -49,19 +51,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: before output capture starts and conftests load
+def pytest_load_initial_conftests(early_config: pytest.Config) -> Iterator[None]:
+    """``--llm-model PATH`` must not decide pytest's rootdir and config file (see ``invocation``)."""
+    note = repair_or_refuse(early_config, options.single_value_flags())
+    if note:
+        early_config.stash[RESTART_NOTE] = note
+    return (yield)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "llmeval: a dataset subject evaluated by pytest-llmeval")
     settings = options.read_settings(config)
-    if _is_worker(config):
-        worker = config.workerinput["workerid"]
-        run_dir = Path(config.workerinput["llmeval_run_dir"])
-    else:
-        worker, run_dir = "main", new_run_dir(settings.output_dir)
-    notes = [config.stash[AUTO_NOTE]] if AUTO_NOTE in config.stash else []
-    state = RunState(settings=settings, run_dir=run_dir, worker=worker, notes=notes)
-    if _is_worker(config):
-        state.cpu_threads = max(1, (os.cpu_count() or 1) // int(config.workerinput.get("workercount", 1)))
     try:
+        if _is_worker(config):
+            worker = config.workerinput["workerid"]
+            run_dir = Path(config.workerinput["llmeval_run_dir"])
+        else:
+            worker, run_dir = "main", new_run_dir(settings.output_dir, create=False)
+        notes = [config.stash[key] for key in (RESTART_NOTE, AUTO_NOTE) if key in config.stash]
+        state = RunState(settings=settings, run_dir=run_dir, worker=worker, notes=notes)
+        if _is_worker(config):
+            state.cpu_threads = max(1, (os.cpu_count() or 1) // int(config.workerinput.get("workercount", 1)))
         if settings.model and not _is_xdist_controller(config):
             state.devices = claim_devices(worker, settings.num_gpus)
         if settings.model and _is_xdist_controller(config):
@@ -72,6 +83,9 @@ def pytest_configure(config: pytest.Config) -> None:
             for spec in (make_spec("--llm-datasets", name) for name in settings.datasets):
                 state.declare(spec, "--llm-datasets")
                 state.planned.append((spec, plan_subjects(spec, data_dir, settings.limit)))
+        if not _is_worker(config) and settings.model and not config.option.collectonly:
+            # Last, once every check passed: a refused run leaves no empty folder behind.
+            state.run_dir = new_run_dir(settings.output_dir)
     except LlmEvalError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[STATE] = state
@@ -188,6 +202,11 @@ class RunHooks:
         if report.when == "setup" and "llmeval" in report.keywords:
             self.state.subjects_reported += 1
         payload = getattr(report, "llmeval", None)
+        # A subject that errored (or whose xdist worker crashed, reported as when="???") has no result:
+        # the run record must not call such a run passed.
+        if report.failed and not payload and ("llmeval" in report.keywords or report.when == "???"):
+            lines = report.longreprtext.strip().splitlines()
+            self.state.errors.append(f"{report.nodeid.rsplit('::', 1)[-1]}: {lines[-1] if lines else 'failed'}")
         if not payload or report.when != "call":
             return
         if not _is_worker(self.config):
@@ -214,7 +233,12 @@ class RunHooks:
         # Also after a failure or Ctrl-C: whatever finished is summarised and kept.
         state.summary = summarize(list(state.specs.values()), state.results)
         state.files = write_run_files(
-            state.run_dir, state.settings, state.summary, state.results, list(state.worker_stats.values())
+            state.run_dir,
+            state.settings,
+            state.summary,
+            state.results,
+            list(state.worker_stats.values()),
+            state.errors,
         )
         if state.summary.group_failures() and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -233,12 +257,16 @@ class RunHooks:
             return
         tw = terminalreporter._tw
         terminalreporter.write_sep("=", f"llmeval summary: {state.settings.model_abbr}")
-        width = max(tw.fullwidth, 100)
-        terminalreporter.write(render_summary(summary, state.settings.model_abbr, width, tw.hasmarkup))
+        terminalreporter.write(render_summary(summary, state.settings.model_abbr, tw.hasmarkup))
         subject_failures = [r for r in summary.subject_rows if r.failed]
         group_failures = summary.group_failures()
         for line in summary.unchecked_gates():
             terminalreporter.write_line(f"not checked: {line}", yellow=True)
+        settings = state.settings
+        ran = [state.results[row.name] for row in summary.subject_rows if row.name in state.results]
+        truncated = truncation_note(ran, settings.max_seq_len - settings.max_out_len)
+        if truncated:
+            terminalreporter.write_line(truncated, yellow=True)
         if group_failures:
             terminalreporter.write_line(
                 f"llmeval gate FAILED: {len(group_failures)} group threshold(s) not met (exit status 1):",

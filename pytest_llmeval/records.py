@@ -29,6 +29,9 @@ class Outcome:
     gold: str
     shots: int
     prompt_tokens: int
+    # The prompt was longer than max_seq_len - max_out_len even with every shot dropped that
+    # OpenCompass drops, and was cut by the tokenizer (its ending, 答案: , may be gone).
+    truncated: bool = False
 
     @property
     def correct(self) -> bool:
@@ -46,6 +49,7 @@ class Outcome:
             gold=data["gold"],
             shots=data["shots"],
             prompt_tokens=data["prompt_tokens"],
+            truncated=data.get("truncated", False),
         )
 
 
@@ -70,6 +74,10 @@ class SubjectResult:
         return sum(o.correct for o in self.outcomes)
 
     @property
+    def truncated(self) -> int:
+        return sum(o.truncated for o in self.outcomes)
+
+    @property
     def accuracy(self) -> float:
         # mean * 100, in this order, so the float is the one OpenCompass writes
         # (e.g. 9/19 -> 47.368421052631575, where 900/19 gives ...58).
@@ -84,6 +92,7 @@ class SubjectResult:
             "accuracy": self.accuracy,
             "correct": self.correct,
             "total": self.total,
+            "truncated": self.truncated,
             "seconds": self.seconds,
             "worker": self.worker,
             "outcomes": [o.to_json() for o in self.outcomes],

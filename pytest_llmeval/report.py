@@ -93,7 +93,12 @@ def summary_txt(summary: Summary, model_abbr: str, run_id: str) -> str:
 
 
 def run_record(
-    settings: Settings, summary: Summary, results: Sequence[SubjectResult], workers: Sequence[WorkerStats], run_id: str
+    settings: Settings,
+    summary: Summary,
+    results: Sequence[SubjectResult],
+    workers: Sequence[WorkerStats],
+    run_id: str,
+    errors: Sequence[str] = (),
 ) -> dict:
     """Everything about a run as plain JSON: settings, table with verdicts, workers, every question's outcome."""
     subject_failures = [line for result in results if (line := subject_failure(result, _minimum(summary, result)))]
@@ -102,8 +107,9 @@ def run_record(
         "run_id": run_id,
         "model": settings.model_abbr,
         "settings": settings.to_json(),
-        "passed": not subject_failures and not group_failures,
+        "passed": not subject_failures and not group_failures and not errors,
         "failures": subject_failures + group_failures,
+        "errors": list(errors),
         "unchecked": summary.unchecked_gates(),
         "model_loads": sum(w.model_loads for w in workers),
         "workers": [w.to_json() for w in sorted(workers, key=lambda w: w.worker)],
@@ -133,6 +139,7 @@ def write_run_files(
     summary: Summary,
     results: Mapping[str, SubjectResult],
     workers: Sequence[WorkerStats],
+    errors: Sequence[str] = (),
 ) -> list[Path]:
     """Write per-subject results, both summary files and ``llmeval.json``; return the summary paths."""
     run_id = run_dir.name
@@ -147,6 +154,6 @@ def write_run_files(
     ]
     write_text_atomic(paths[0], summary_csv(summary, model))
     write_text_atomic(paths[1], summary_txt(summary, model, run_id))
-    record = run_record(settings, summary, ordered, workers, run_id)
+    record = run_record(settings, summary, ordered, workers, run_id, errors)
     write_text_atomic(paths[2], json.dumps(record, indent=2, ensure_ascii=False))
     return paths

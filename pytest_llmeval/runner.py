@@ -62,6 +62,7 @@ def evaluate_subject(
             gold=question.answer,
             shots=prompt.shots,
             prompt_tokens=prompt.tokens,
+            truncated=prompt.tokens > max_prompt_tokens,
         )
         for question, prompt, prediction in zip(plan.questions, prompts, predictions, strict=True)
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from pytest_llmeval.backend import Backend
+from pytest_llmeval.backend import Backend, LoadError
 from pytest_llmeval.errors import LlmEvalError
+from pytest_llmeval.faults import explain, one_line
 from pytest_llmeval.options import Settings
 from pytest_llmeval.plan import SubjectPlan
 from pytest_llmeval.records import SubjectResult, WorkerStats
@@ -16,17 +18,45 @@ from pytest_llmeval.suite import DatasetSpec
 from pytest_llmeval.summary import Summary
 
 
-def new_run_dir(output_dir: Path) -> Path:
-    """An absolute timestamp folder (OpenCompass's ``%Y%m%d_%H%M%S``), suffixed if that folder already exists."""
+def load_failure(error: BaseException, settings: Settings) -> str:
+    """One line naming the input that failed to load (tokenizer or model), the cause and, when known, the fix."""
+    option, path, cause = (
+        (error.option, error.path, error.cause)
+        if isinstance(error, LoadError)
+        else ("--llm-model", settings.model, error)
+    )
+    fault = explain(cause, batch_size=settings.batch_size)
+    return f"{option} {path}: could not load: {fault.reason if fault else one_line(cause)}"
+
+
+def new_run_dir(output_dir: Path, create: bool = True) -> Path:
+    """An absolute timestamp folder (OpenCompass's ``%Y%m%d_%H%M%S``), created here so it is this run's alone.
+
+    ``mkdir`` without ``exist_ok`` is atomic: of two runs started in the same second, one gets the
+    folder and the other moves on to ``_1``. Without ``create`` (no model given) nothing is made.
+    """
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-    run_id, suffix = stamp, 1
-    while (output_dir / run_id).exists():
-        run_id, suffix = f"{stamp}_{suffix}", suffix + 1
-    return (output_dir / run_id).resolve()
+    if not create:
+        return (output_dir / stamp).resolve()
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        for suffix in itertools.count():
+            run_dir = output_dir / (f"{stamp}_{suffix}" if suffix else stamp)
+            try:
+                run_dir.mkdir()
+            except FileExistsError:
+                continue
+            return run_dir.resolve()
+    except OSError as error:
+        raise LlmEvalError(
+            f"--llm-output-dir: cannot create a run folder in {output_dir} ({one_line(error)}); "
+            "choose a writable folder with --llm-output-dir"
+        ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-class ModelLoadError(Exception):
-    """Raised for every item after the model failed to load once, so the traceback shows only once."""
+class RunStopped(Exception):
+    """A failure every later subject would repeat (see ``faults``): the run stops at it, with one line."""
 
 
 @dataclass
@@ -40,7 +70,7 @@ class RunState:
     cpu_threads: int | None = None  # set under xdist so workers sharing a CPU do not oversubscribe it
     # model side
     _backend: Backend | None = None
-    _load_error: str | None = None
+    stopped: str | None = None  # why this process stopped running subjects, once it has
     model_loads: int = 0
     load_seconds: float = 0.0
     questions: int = 0
@@ -53,26 +83,22 @@ class RunState:
     worker_stats: dict[str, WorkerStats] = field(default_factory=dict)
     summary: Summary | None = None
     subjects_reported: int = 0
+    errors: list[str] = field(default_factory=list)  # subjects that failed without a result, one line each
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def backend(self) -> Backend:
         """The model, loaded at the first call in this process and reused for every later one."""
         if self._backend is None:
-            if self._load_error is not None:
-                raise ModelLoadError(f"the model failed to load earlier in this run: {self._load_error}")
+            if self.stopped is not None:
+                raise RunStopped(self.stopped)
             from pytest_llmeval.hf import HFBackend  # deferred: torch and transformers import slowly
 
             started = time.perf_counter()
             try:
                 self._backend = HFBackend.load(self.settings, cpu_threads=self.cpu_threads)
             except Exception as error:
-                # One line for the person reading CI logs; the chained exception keeps the details.
-                lines = str(error).strip().splitlines()
-                self._load_error = f"{type(error).__name__}: {lines[0] if lines else ''}"
-                raise ModelLoadError(
-                    f"--llm-model {self.settings.model}: could not load ({self._load_error})"
-                ) from error
+                raise self.stop(load_failure(error, self.settings)) from error
             self.model_loads += 1
             visible = self.devices
             self.devices = self._backend.device + (
@@ -80,6 +106,12 @@ class RunState:
             )
             self.load_seconds += time.perf_counter() - started
         return self._backend
+
+    def stop(self, reason: str) -> RunStopped:
+        """Remember the first reason to stop; every later subject of this process is refused with it."""
+        if self.stopped is None:
+            self.stopped = reason
+        return RunStopped(reason)
 
     def stats(self) -> WorkerStats:
         return WorkerStats(

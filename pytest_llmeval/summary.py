@@ -32,11 +32,20 @@ class Row:
         return [self.name, self.version, self.metric, self.mode, f"{self.value:.2f}"]
 
 
+def below(value: float, minimum: float) -> str:
+    """``value < minimum`` with two decimals, or as many more as it takes to show the two differ."""
+    for decimals in range(2, 16):
+        shown, limit = f"{value:.{decimals}f}", f"{minimum:.{decimals}f}"
+        if shown != limit:
+            return f"{shown} < {limit}"
+    return f"{value!r} < {minimum!r}"
+
+
 def subject_failure(result: SubjectResult, minimum: float | None) -> str | None:
     """The one-line reason a subject fails its threshold, or None when it passes."""
     if minimum is None or result.accuracy >= minimum:
         return None
-    return f"{result.abbr}: accuracy {result.accuracy:.2f} < {minimum:.2f} ({result.correct}/{result.total} correct)"
+    return f"{result.abbr}: accuracy {below(result.accuracy, minimum)} ({result.correct}/{result.total} correct)"
 
 
 def group_failure(row: Row) -> str | None:
@@ -44,7 +53,7 @@ def group_failure(row: Row) -> str | None:
     if not row.failed:
         return None
     assert row.value is not None and row.minimum is not None
-    return f"{row.name}: average {row.value:.2f} < {row.minimum:.2f} (naive average of {row.detail})"
+    return f"{row.name}: average {below(row.value, row.minimum)} (naive average of {row.detail})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +122,16 @@ def summarize(specs: Sequence[DatasetSpec], results: Mapping[str, SubjectResult]
                 )
             )
     return Summary(tuple(subject_rows), tuple(group_rows))
+
+
+def truncation_note(results: Sequence[SubjectResult], max_prompt_tokens: int) -> str | None:
+    """One line counting the prompts cut to ``max_seq_len - max_out_len`` tokens, per subject; None if none were."""
+    counts = [(r.abbr, r.truncated) for r in results if r.truncated]
+    if not counts:
+        return None
+    total = sum(count for _, count in counts)
+    where = ", ".join(f"{abbr} {count}" for abbr, count in counts)
+    return (
+        f"truncated: {total} prompt(s) longer than {max_prompt_tokens} tokens (max-seq-len - max-out-len) "
+        f"were cut on the tokenizer's truncation side, as OpenCompass cuts them: {where}"
+    )

@@ -153,12 +153,15 @@ def test_dataset_declared_twice(project):
     assert_clean(result, COLLECTION, "ceval_gen is already declared in")
 
 
-def test_broken_weights_fail_each_item_in_one_line(project, untrained_model):
+def test_broken_weights_stop_the_run_with_one_line(project, untrained_model):
+    """A model that cannot load fails the first subject in one line and stops: no second attempt, no traceback."""
     name = copy_model(project, untrained_model, "broken")
     (project.path / name / "model.safetensors").write_bytes(b"not a safetensors file")
     result = project.runpytest_subprocess("--llm-model", name, "-k", "law or marxism")
     text = output(result)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, text
-    result.stdout.re_match_lines([r"--llm-model broken: could not load \(\w+: .+\)"])
-    result.stdout.fnmatch_lines(["the model failed to load earlier in this run: *"])
+    result.assert_outcomes(failed=1)
+    result.stdout.re_match_lines(
+        [r"^--llm-model broken: could not load: \w+: .+", r".*llmeval stopped the run: --llm-model broken: .*"]
+    )
     assert "Traceback" not in text
