@@ -128,13 +128,17 @@ class HFBackend:
             text = text[len(bos) :]
         return text
 
-    @torch.inference_mode()
-    def generate(self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int) -> list[str]:
+    def encode(self, prompts: Sequence[str], max_prompt_tokens: int) -> Any:
+        """One padded batch on the model's device, cut to ``max_prompt_tokens`` on the truncation side."""
         encoded = self.tokenizer(
             list(prompts), return_tensors="pt", padding=True, truncation=True, max_length=max_prompt_tokens
         )
         encoded.pop("token_type_ids", None)
-        encoded = encoded.to(self.model.device)
+        return encoded.to(self.model.device)
+
+    @torch.inference_mode()
+    def generate(self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int) -> list[str]:
+        encoded = self.encode(prompts, max_prompt_tokens)
         config = copy.copy(self.generation_config)
         config.max_new_tokens = max_out_len
         output = self.model.generate(**encoded, generation_config=config)

@@ -64,3 +64,61 @@ def test_chat_generation_stops_and_drops_special_tokens(backend, law):
     prompt = backend.chat_prompt(chat_messages(template, shots, questions[1]))
     (text,) = backend.generate([prompt], 16, 2032)
     assert text == questions[1].answer, "the trained model answers with the letter, then <|im_end|> stops it"
+
+
+@pytest.fixture(scope="module")
+def untrained_backend(untrained_model):
+    from pytest_llmeval.hf import HFBackend
+
+    return HFBackend.load(Settings(model=untrained_model, tokenizer=untrained_model, model_abbr="untrained"))
+
+
+def test_batched_scores_equal_one_at_a_time_on_an_untrained_model(untrained_backend, law):
+    """Every step's logits, not just the argmax: a padding, mask or position-id bug shows on a random model."""
+    import copy
+
+    import torch
+
+    backend = untrained_backend
+    template, shots, questions = law
+    prompts = [render_plain(template, shots[:k], q) for k, q in zip((5, 1, 3, 0), questions)]
+    config = copy.copy(backend.generation_config)
+    config.max_new_tokens = 6
+
+    def scores(batch: list[str]) -> torch.Tensor:
+        with torch.inference_mode():
+            out = backend.model.generate(
+                **backend.encode(batch, 2032),
+                generation_config=config,
+                output_scores=True,
+                return_dict_in_generate=True,
+            )
+        return torch.stack(out.scores, dim=1)  # (batch, steps, vocab)
+
+    batched = scores(prompts)
+    for row, prompt in enumerate(prompts):
+        alone = scores([prompt])[0]
+        steps = min(alone.shape[0], batched.shape[1])
+        torch.testing.assert_close(batched[row, :steps], alone[:steps], atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_prompts_are_cut_to_max_prompt_tokens_on_the_truncation_side(untrained_backend, law, side):
+    """max_seq_len - max_out_len, cut where the tokenizer's truncation_side says, BOS kept in front (as OpenCompass)."""
+    backend = untrained_backend
+    template, shots, questions = law
+    prompt = render_plain(template, shots, questions[0])
+    full = backend.tokenizer(prompt)["input_ids"]
+    limit = 40
+    assert len(full) > limit
+    original = backend.tokenizer.truncation_side
+    backend.tokenizer.truncation_side = side
+    try:
+        ids = backend.encode([prompt], limit)["input_ids"][0].tolist()
+        (text,) = backend.generate([prompt], 3, limit)
+    finally:
+        backend.tokenizer.truncation_side = original
+    bos = backend.tokenizer.bos_token_id
+    assert len(ids) == limit
+    assert ids == (full[:limit] if side == "right" else [bos] + full[1:][-(limit - 1) :])
+    assert isinstance(text, str)
