@@ -26,7 +26,9 @@ def test_trained_model_passes_and_writes_opencompass_files(run_llm, tiny_model, 
         assert re.search(rf"^{re.escape(name)}\s", out, re.MULTILINE), name
 
     run = last_run()
-    model = tiny_model.resolve().name  # the default --llm-model-abbr: the model folder name
+    # The default --llm-model-abbr: the folder name as typed (run_llm passes a symlink), not its target's.
+    model = f"model-{tiny_model.parent.name}"
+    assert model != tiny_model.resolve().name
     prediction = read_json(run / "predictions" / model / "ceval-law.json")
     assert list(prediction) == [str(i) for i in range(10)]
     assert set(prediction["0"]) == {"origin_prompt", "prediction", "gold"}
@@ -118,9 +120,17 @@ def test_chat_template_prompts(run_llm, tiny_model, last_run):
     assert not prompt.startswith("<s>")
 
 
-def test_short_max_seq_len_drops_trailing_shots(run_llm, tiny_model, last_run):
-    result = run_llm(tiny_model, "--llm-max-seq-len", "200", "-k", "law")
-    assert result.ret in (0, 1)
+def test_short_max_seq_len_drops_trailing_shots(project, run_llm, tiny_model, last_run):
+    """Shots are dropped from the end until the prompt fits --llm-max-seq-len."""
+    # Shots are dropped only until a prompt fits 200 tokens, then it is cut to 200 - 16 = 184: 5 of law's 10
+    # prompts lose their ending, text the tiny model was never trained on, so its answers to them are luck
+    # (4 of 5 right on one machine). 5/10 would be under the sample's 60% threshold: gated on it, the exit
+    # status would be luck too. So the suite here has no thresholds and the run must exit 0.
+    project.path.joinpath("llmeval_sample.toml").write_text(
+        '[[dataset]]\nconfig = "ceval_gen"\nsubjects = ["law"]\n', encoding="utf-8"
+    )
+    result = run_llm(tiny_model, "--llm-max-seq-len", "200")
+    assert result.ret == 0, result.stdout.str()
     record = read_json(last_run() / "llmeval.json")
     outcomes = record["subjects"][0]["outcomes"]
     assert all(o["shots"] < 5 for o in outcomes)
@@ -138,21 +148,8 @@ def test_limit_evaluates_the_first_questions(run_llm, tiny_model, last_run):
     assert [o["index"] for o in record["subjects"][0]["outcomes"]] == [0, 1, 2]
 
 
-def test_datasets_option_runs_without_a_suite_file(project, run_llm, tiny_model, last_run):
+def test_datasets_option_runs_without_a_suite_file(all_subjects_project, run_llm, tiny_model, last_run):
     """--llm-datasets ceval_gen needs all 52 subjects; here every one is a small generated file."""
-    from pytest_llmeval.ceval import SUBJECTS as ALL
-
-    project.path.joinpath("llmeval_sample.toml").unlink()
-    root = project.path / "data" / "ceval" / "formal_ceval"
-    row = "{i},题目{i}：{name}的基础知识,甲,乙,丙,丁,{answer}"
-    for subject in ALL:
-        dev = ["id,question,A,B,C,D,answer,explanation"] + [
-            row.format(i=i, name=subject.chinese, answer="A") + ",说明" for i in range(5)
-        ]
-        val = ["id,question,A,B,C,D,answer"] + [row.format(i=0, name=subject.chinese, answer="B")]
-        if not (root / "dev" / f"{subject.key}_dev.csv").exists():
-            (root / "dev" / f"{subject.key}_dev.csv").write_text("\r\n".join(dev) + "\r\n", encoding="utf-8")
-            (root / "val" / f"{subject.key}_val.csv").write_text("\r\n".join(val) + "\r\n", encoding="utf-8")
     result = run_llm(tiny_model, "--llm-datasets", "ceval_gen", "--llm-limit", "1", "--llm-max-out-len", "2")
     assert result.ret == 0, result.stdout.str()
     result.assert_outcomes(passed=52)
