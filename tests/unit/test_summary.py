@@ -152,3 +152,17 @@ def test_row_failed(value, minimum, failed):
     assert row.failed is failed
     expected = "ceval: average 40.00 < 45.00 (naive average of 52 subjects)" if failed else None
     assert group_failure(row) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "minimum", "shown"),
+    [
+        (38.775510204081634, 45.0, "38.78 < 45.00"),
+        (44.999, 45.0, "44.999 < 45.000"),  # rounds to 45.00: more digits show why the gate failed
+        (44.99999999, 45.0, "44.99999999 < 45.00000000"),
+    ],
+)
+def test_a_failed_gate_never_reads_as_equal_numbers(value, minimum, shown):
+    from pytest_llmeval.summary import below
+
+    assert below(value, minimum) == shown
