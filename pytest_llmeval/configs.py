@@ -7,11 +7,10 @@ plain dict: no registry, no string-typed indirection beyond the lookup here.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 
 from pytest_llmeval.ceval import Subject
+from pytest_llmeval.datasets.declared import BY_NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,26 +35,8 @@ class DatasetConfig:
         return f"{self.family}-{subject.key}"
 
     def version(self, subject: Subject) -> str:
-        """OpenCompass's 6-hex "version": a hash of the subject's inference config."""
-        infer_cfg = {
-            "ice_template": {
-                "type": "opencompass.openicl.icl_prompt_template.PromptTemplate",
-                "template": {
-                    "begin": "</E>",
-                    "round": [
-                        {"role": "HUMAN", "prompt": self.round_template(subject)},
-                        {"role": "BOT", "prompt": "{answer}"},
-                    ],
-                },
-                "ice_token": "</E>",
-            },
-            "retriever": {"type": "opencompass.openicl.icl_retriever.FixKRetriever"},
-            "inferencer": {
-                "type": "opencompass.openicl.icl_inferencer.GenInferencer",
-                "fix_id_list": list(range(self.shots)),
-            },
-        }
-        return hashlib.sha256(json.dumps(infer_cfg, sort_keys=True).encode()).hexdigest()[:6]
+        """OpenCompass's 6-hex "version": a hash of the subject's declared inference config."""
+        return BY_NAME[self.name].infer(subject.chinese).version()
 
 
 CEVAL_GEN = DatasetConfig(

@@ -1,0 +1,1 @@
+"""Benchmarks as declarations: OpenCompass configs as data, their templates, subjects and groups."""

@@ -1,0 +1,118 @@
+"""OpenCompass 0.2.4's named dataset configs, declared as data: templates, shots, mode and answer extraction.
+
+Each config is a function from a subject's prompt name to its ``InferConfig``, so one declaration
+gives every subject's prompt and version hash. The strings are OpenCompass's, byte for byte
+(``../shared/reference/opencompass-datasets.md`` §1-§3); the subject tables live beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pytest_llmeval.datasets.templates import ICE_TOKEN, InferConfig, Mode, Rounds, Template, Turn
+
+LETTERS = ("A", "B", "C", "D")
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """One named config: its canonical (hashed) name, the short alias users type, and how it infers and scores."""
+
+    name: str
+    alias: str | None
+    family: str
+    mode: Mode
+    postprocess: str | None  # a key of scoring.POSTPROCESSORS; None in ppl mode (the lowest-perplexity label wins)
+    infer: Callable[[str], InferConfig]
+
+
+def _rounds(*turns: tuple[str, str], begin: str | None = None) -> Rounds:
+    return Rounds(tuple(Turn(role, prompt) for role, prompt in turns), begin)  # type: ignore[arg-type]
+
+
+# --- C-Eval (§3; ceval_gen in opencompass-ceval.md) ---
+
+
+def _ceval_human(chinese: str, ending: str = "答案: ") -> str:
+    return f"以下是中国关于{chinese}考试的单项选择题，请选出其中的正确答案。\n{{question}}\nA. {{A}}\nB. {{B}}\nC. {{C}}\nD. {{D}}\n{ending}"
+
+
+def ceval_gen(chinese: str) -> InferConfig:
+    human = _ceval_human(chinese)
+    ice = Template(_rounds(("HUMAN", human), ("BOT", "{answer}"), begin=ICE_TOKEN), ice_token=ICE_TOKEN)
+    return InferConfig("gen", ice)
+
+
+def ceval_ppl(chinese: str) -> InferConfig:
+    human = _ceval_human(chinese)
+    by_label = tuple((x, _rounds(("HUMAN", human), ("BOT", x), begin=ICE_TOKEN)) for x in LETTERS)
+    return InferConfig("ppl", Template(by_label=by_label, ice_token=ICE_TOKEN))
+
+
+def ceval_zero_shot_gen(chinese: str) -> InferConfig:
+    human = _ceval_human(chinese, "让我们一步一步思考。答案: ")
+    ice = Template(_rounds(("HUMAN", human), ("BOT", "{answer}"), begin=ICE_TOKEN), ice_token=ICE_TOKEN)
+    return InferConfig("gen", ice, shots=0, max_out_len=256)
+
+
+# --- MMLU (§1); the prompt name is the key with "_" as spaces ---
+
+
+def _mmlu_question() -> str:
+    return "{input}\nA. {A}\nB. {B}\nC. {C}\nD. {D}"
+
+
+def mmlu_gen(name: str) -> InferConfig:
+    human = (
+        f"There is a single choice question about {name}. Answer the question by replying A, B, C or D.\n"
+        f"Question: {_mmlu_question()}\nAnswer: "
+    )
+    ice = Template(_rounds(("HUMAN", human), ("BOT", "{target}\n")))
+    prompt = Template(_rounds(("HUMAN", human), begin=ICE_TOKEN), ice_token=ICE_TOKEN)
+    return InferConfig("gen", ice, prompt)
+
+
+def mmlu_ppl(name: str) -> InferConfig:
+    question = _mmlu_question()
+    hint = f"The following are multiple choice questions (with answers) about  {name}.\n\n"  # two spaces: sic
+    ice = Template(by_label=tuple((x, f"{question}\nAnswer: {x}\n") for x in LETTERS))
+    prompt = Template(
+        by_label=tuple((x, f"{hint}{ICE_TOKEN}{question}\nAnswer: {x}") for x in LETTERS), ice_token=ICE_TOKEN
+    )
+    return InferConfig("ppl", ice, prompt)
+
+
+# --- CMMLU (§2) ---
+
+
+def _cmmlu_human(chinese: str) -> str:
+    return f"以下是关于{chinese}的单项选择题，请直接给出正确答案的选项。\n题目：{{question}}\nA. {{A}}\nB. {{B}}\nC. {{C}}\nD. {{D}}"
+
+
+def cmmlu_gen(chinese: str) -> InferConfig:
+    human = _cmmlu_human(chinese)
+    ice = Template(_rounds(("HUMAN", human), ("BOT", "答案是: {answer}"), begin=ICE_TOKEN), ice_token=ICE_TOKEN)
+    return InferConfig("gen", ice)
+
+
+def cmmlu_ppl(chinese: str) -> InferConfig:
+    human = _cmmlu_human(chinese)
+    by_label = tuple((x, _rounds(("HUMAN", human), ("BOT", f"答案是: {x}"), begin=ICE_TOKEN)) for x in LETTERS)
+    return InferConfig("ppl", Template(by_label=by_label, ice_token=ICE_TOKEN))
+
+
+DECLARED: tuple[Declared, ...] = (
+    Declared("ceval_gen_5f30c7", "ceval_gen", "ceval", "gen", "first_capital", ceval_gen),
+    Declared("ceval_ppl_578f8d", "ceval_ppl", "ceval", "ppl", None, ceval_ppl),
+    # 0.2.4 has no short alias for this one; "ceval_zero_shot_gen" is ours.
+    Declared("ceval_zero_shot_gen_bd40ef", "ceval_zero_shot_gen", "ceval", "gen", "first_option", ceval_zero_shot_gen),
+    Declared("mmlu_gen_4d595a", "mmlu_gen", "mmlu", "gen", "first_option", mmlu_gen),
+    Declared("mmlu_ppl_ac766d", "mmlu_ppl", "mmlu", "ppl", None, mmlu_ppl),
+    Declared("cmmlu_gen_c13365", "cmmlu_gen", "cmmlu", "gen", "first_capital", cmmlu_gen),
+    Declared("cmmlu_ppl_8b9c76", "cmmlu_ppl", "cmmlu", "ppl", None, cmmlu_ppl),
+)
+
+BY_NAME: dict[str, Declared] = {
+    name: declared for declared in DECLARED for name in (declared.name, declared.alias) if name is not None
+}
