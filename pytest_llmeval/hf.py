@@ -137,6 +137,32 @@ class HFBackend:
         return encoded.to(self.model.device)
 
     @torch.inference_mode()
+    def perplexity(self, texts: Sequence[str], max_seq_len: int) -> list[float]:
+        """OpenCompass 0.2.4's PPL score of each text, the reference definition of ``ppl`` mode.
+
+        The summed next-token negative log-likelihood (float32 logits; targets equal to the pad id
+        ignored) divided by the number of non-pad tokens, BOS included. Rows are padded on the right,
+        so a batched score equals the unbatched one; OpenCompass's left padding would not.
+        """
+        side = self.tokenizer.padding_side
+        self.tokenizer.padding_side = "right"
+        try:
+            encoded = self.tokenizer(
+                list(texts), return_tensors="pt", padding=True, truncation=True, max_length=max_seq_len
+            )
+        finally:
+            self.tokenizer.padding_side = side
+        encoded.pop("token_type_ids", None)
+        encoded = encoded.to(self.model.device)
+        ids = encoded["input_ids"]
+        logits = self.model(**encoded).logits[:, :-1].float()
+        targets = ids[:, 1:]
+        losses = torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+        pad = self.tokenizer.pad_token_id
+        losses = losses * (targets != pad)
+        return (losses.sum(-1) / (ids != pad).sum(-1)).tolist()
+
+    @torch.inference_mode()
     def generate(self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int) -> list[str]:
         encoded = self.encode(prompts, max_prompt_tokens)
         config = copy.copy(self.generation_config)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import re
+
 
 def first_capital(text: str) -> str:
     """OpenCompass's ``first_capital_postprocess``: the first character for which ``str.isupper()`` holds.
@@ -14,4 +17,99 @@ def first_capital(text: str) -> str:
     return ""
 
 
-POSTPROCESSORS = {"first_capital": first_capital}
+# OpenCompass 0.2.4 ``first_option_postprocess`` patterns, in the order they are tried. These are data: each string is
+# the regex source exactly as 0.2.4 builds it, with "{O}" standing for the options string (inserted verbatim, so
+# "[{O}]" becomes a character class such as "[ABCD]"). Oddities are kept on purpose, because scores must match:
+# - entry 9 is two of upstream's strings glued together by a missing comma, so it can only match both halves in a row
+#   (plain "故选C" therefore falls to entry 8);
+# - "$" inside "[...]" (entries 20, 21, 38, 41) is a literal dollar sign, not an anchor;
+# - the "." in "1." of entries 40 and 41 is unescaped and matches any character.
+FIRST_OPTION_TEMPLATES: tuple[str, ...] = (
+    r"答案是?\s?([{O}])",
+    r"答案是?\s?：([{O}])",
+    r"答案是?\s?:([{O}])",
+    r"答案应该?是\s?([{O}])",
+    r"答案应该?选\s?([{O}])",
+    r"答案为\s?([{O}])",
+    r"答案选\s?([{O}])",
+    r"选择?\s?([{O}])",
+    r"故选?\s?([{O}])只有选?项?\s?([{O}])\s?是?对",
+    r"只有选?项?\s?([{O}])\s?是?错",
+    r"只有选?项?\s?([{O}])\s?不?正确",
+    r"只有选?项?\s?([{O}])\s?错误",
+    r"说法不?对选?项?的?是\s?([{O}])",
+    r"说法不?正确选?项?的?是\s?([{O}])",
+    r"说法错误选?项?的?是\s?([{O}])",
+    r"([{O}])\s?是正确的",
+    r"([{O}])\s?是正确答案",
+    r"选项\s?([{O}])\s?正确",
+    r"所以答\s?([{O}])",
+    r"所以\s?([{O}][.。$]?$)",
+    r"所有\s?([{O}][.。$]?$)",
+    r"[\s，：:,]([{O}])[。，,\.]?$",
+    r"[\s，,：:][故即]([{O}])[。\.]?$",
+    r"[\s，,：:]因此([{O}])[。\.]?$",
+    r"[是为。]\s?([{O}])[。\.]?$",
+    r"因此\s?([{O}])[。\.]?$",
+    r"显然\s?([{O}])[。\.]?$",
+    r"答案是\s?(\S+)(?:。|$)",
+    r"答案应该是\s?(\S+)(?:。|$)",
+    r"答案为\s?(\S+)(?:。|$)",
+    r"[Tt]he answer is \(?([{O}])\)?",
+    r"[Tt]he answer is option \(?([{O}])\)?",
+    r"[Tt]he correct answer is \(?([{O}])\)?",
+    r"[Tt]he correct answer is option \(?([{O}])\)?",
+    r"[Tt]he answer to the question is \(?([{O}])\)?",
+    r"^选项\s?([{O}])",
+    r"^([{O}])\s?选?项",
+    r"(\s|^)[{O}][\s。，,：:\.$]",
+    r"(\s|^)[{O}](\s|$)",
+    r"1.\s?(.*?)$",
+    r"1.\s?([{O}])[.。$]?$",
+)
+
+# Last-resort patterns appended when ``cushion`` is on: "X:" anywhere, then any option letter anywhere. They are why
+# "Based on ..." yields "B" upstream.
+CUSHION_TEMPLATES: tuple[str, ...] = (
+    r"([{O}]):",
+    r"[{O}]",
+)
+
+
+@functools.cache
+def first_option_patterns(options: str, cushion: bool = True) -> tuple[str, ...]:
+    """The regex sources ``first_option`` tries for ``options``, in order (41 entries, plus 2 when ``cushion``).
+
+    Plain text substitution rather than ``str.format``: upstream used f-strings, which insert the options string
+    as is, and replacing "{O}" does the same without braces in the regexes ever being read as format fields.
+    """
+    templates = FIRST_OPTION_TEMPLATES + (CUSHION_TEMPLATES if cushion else ())
+    return tuple(template.replace("{O}", options) for template in templates)
+
+
+def first_option(text: str, options: str, cushion: bool = True) -> str:
+    """OpenCompass 0.2.4's ``first_option_postprocess``: an option letter picked out by a cascade of regexes.
+
+    The first pattern that ``re.search`` finds in the unstripped text (no flags) decides only if its whole match
+    contains one of the option letters; the letter returned is the earliest in ``options`` order, not the earliest
+    in the text (so "故C只有A对" gives "A"). A match without any option letter does not stop the search. No letter
+    from any pattern gives "".
+    """
+    for pattern in first_option_patterns(options, cushion):
+        match = re.search(pattern, text)
+        if match is None:
+            continue
+        # Upstream inspects group(0), not the capture group, so surrounding characters can supply the letter.
+        whole = match.group(0)
+        for letter in options:
+            if letter in whole:
+                return letter
+    return ""
+
+
+def first_option_abcd(text: str) -> str:
+    """``first_option`` as OpenCompass's multiple-choice configs call it: options "ABCD", cushion on."""
+    return first_option(text, "ABCD", cushion=True)
+
+
+POSTPROCESSORS = {"first_capital": first_capital, "first_option": first_option_abcd}
