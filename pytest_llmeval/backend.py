@@ -42,3 +42,7 @@ class Backend(Protocol):
     def generate(self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int) -> list[str]:
         """Greedy continuations of ``prompts`` (one batch), decoded without special tokens."""
         ...
+
+    def perplexity(self, texts: Sequence[str], max_seq_len: int) -> list[float]:
+        """OpenCompass's PPL score of each text (lower is likelier), truncated to ``max_seq_len`` tokens."""
+        ...

@@ -26,6 +26,11 @@ class Subject:
     category: str
     hard: bool
 
+    @property
+    def prompt_name(self) -> str:
+        """The name C-Eval's prompts use: the Chinese one."""
+        return self.chinese
+
 
 SUBJECTS: tuple[Subject, ...] = (
     Subject("computer_network", "Computer Network", "计算机网络", "STEM", False),

@@ -109,8 +109,11 @@ class HFBackend:
         except Exception as error:
             raise LoadError("--llm-model", settings.model, error) from error
         model.eval()
-        chat_stop = "<|im_end|>" if settings.hf_type == "chat" else None
-        return cls(model, tokenizer, chat_stop)
+        chat_stop = settings.end_str or ("<|im_end|>" if settings.hf_type == "chat" else None)
+        backend = cls(model, tokenizer, chat_stop)
+        if settings.eos_token_ids:  # a preset's stop ids (InternLM2-Chat: </s> and <|im_end|>)
+            backend.generation_config.eos_token_id = list(settings.eos_token_ids)
+        return backend
 
     @property
     def device(self) -> str:

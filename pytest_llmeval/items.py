@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from pytest_llmeval.ceval import CATEGORY_GROUPS
 from pytest_llmeval.console import LiveProgress
-from pytest_llmeval.errors import LlmEvalError
+from pytest_llmeval.errors import LlmEvalError, MissingData
 from pytest_llmeval.faults import explain
 from pytest_llmeval.plan import SubjectPlan, plan_subjects
 from pytest_llmeval.report import predictions_path, predictions_payload, write_json_atomic
@@ -23,7 +22,6 @@ from pytest_llmeval.summary import subject_failure
 
 STATE = pytest.StashKey[RunState]()
 PROGRESS = pytest.StashKey[LiveProgress]()
-SLUG = {category: slug for slug, category in CATEGORY_GROUPS}
 
 
 class ThresholdFailure(Exception):
@@ -62,13 +60,28 @@ class DatasetNode(pytest.Collector):
 
     def collect(self) -> Iterator[SubjectItem]:
         settings = self.state.settings
+        self.check(self.spec, settings)
         plans = self.plans
+        missing = None
         if plans is None:
             # Data is read (and checked) only when a model will run; otherwise the table names the items.
             data_dir = settings.data_dir if settings.model else None
-            plans = plan_subjects(self.spec, data_dir, settings.limit)
+            try:
+                plans = plan_subjects(self.spec, data_dir, settings.limit)
+            except MissingData as error:
+                # Only an error if one of these subjects is selected (-k/-m): see pytest_collection_finish.
+                plans, missing = plan_subjects(self.spec, None, settings.limit), str(error)
         for plan in plans:
-            yield SubjectItem.from_parent(self, name=plan.abbr, plan=plan)
+            yield SubjectItem.from_parent(self, name=plan.abbr, plan=plan, missing_data=missing)
+
+    @classmethod
+    def check(cls, spec: DatasetSpec, settings: Any) -> None:
+        """Combinations refused before any data is read or model loaded."""
+        if spec.config.mode == "ppl" and settings.hf_type == "chat" and not settings.meta_template:
+            raise LlmEvalError(
+                f"{spec.config.name}: ppl configs score OpenCompass's plain prompts; --llm-hf-type chat applies to "
+                "gen configs only (use --llm-hf-type base)"
+            )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         return _one_line(excinfo) or super().repr_failure(excinfo)
@@ -77,17 +90,17 @@ class DatasetNode(pytest.Collector):
 class SubjectItem(pytest.Item):
     """One subject: generate answers for its questions, score them, compare with its threshold."""
 
-    def __init__(self, *, plan: SubjectPlan, **kwargs: Any) -> None:
+    def __init__(self, *, plan: SubjectPlan, missing_data: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.plan = plan
+        self.missing_data = missing_data
         self.payload: str | None = None
-        family = plan.spec.config.family
-        slug = SLUG[plan.subject.category]
-        # So that -k stem, -k ceval-stem, -k hard select what a user means.
-        self.extra_keyword_matches.update({slug, f"{family}-{slug}", plan.spec.config.name})
-        if plan.subject.hard:
-            self.extra_keyword_matches.update({"hard", f"{family}-hard"})
+        config = plan.spec.config
+        # So that -k stem, -k ceval-stem, -k hard, -k mmlu_ppl select what a user means.
+        self.extra_keyword_matches.update({*plan.subject.keywords, *plan.subject.groups, config.name, config.family})
         self.add_marker(pytest.mark.llmeval)
+        # -k is a substring match (-k mmlu also matches cmmlu-*); -m mmlu selects exactly one dataset family.
+        self.add_marker(getattr(pytest.mark, config.family))
         if self.config.stash[STATE].settings.model is None:
             self.add_marker(pytest.mark.skip(reason="no --llm-model given"))
 
@@ -102,6 +115,8 @@ class SubjectItem(pytest.Item):
         started = time.perf_counter()
         track = progress.subject(self.plan.abbr, questions, column) if progress else nullcontext(_ignore)
         try:
+            if self.missing_data is not None:
+                raise LlmEvalError(self.missing_data)
             if state.stopped is not None:
                 raise RunStopped(f"not run: {state.stopped}")
             backend = state.backend()

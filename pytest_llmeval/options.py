@@ -7,6 +7,7 @@ Every value is checked here, before any model loads; a bad one raises a
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from pytest_llmeval.configs import CONFIGS
+from pytest_llmeval.presets import PRESETS, Preset
 
 HF_TYPES = ("base", "chat")
 
@@ -33,11 +35,16 @@ _OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("data-dir", "DIR", "OpenCompass data root holding ceval/formal_ceval (default ./data)", "data"),
     ("output-dir", "DIR", "where run folders are written (default outputs/llmeval)", "outputs/llmeval"),
     ("limit", "N", "evaluate only the first N questions of each subject (smoke runs)", None),
+    ("preset", "NAME", "an OpenCompass model config's settings, e.g. hf_internlm2_chat_1_8b (options still win)", None),
 )
 _LIST_OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("model-kwargs", "K=V", "from_pretrained kwargs for the model, OpenCompass-style: torch_dtype=torch.float16"),
     ("tokenizer-kwargs", "K=V", "from_pretrained kwargs for the tokenizer, e.g. padding_side=left"),
-    ("datasets", "NAME", f"dataset configs to run without a suite file ({', '.join(sorted(CONFIGS))})"),
+    (
+        "datasets",
+        "NAME",
+        f"dataset configs to run without a suite file ({', '.join(sorted({c.name for c in CONFIGS.values()}))})",
+    ),
 )
 
 
@@ -60,6 +67,14 @@ def add_options(parser: pytest.Parser) -> None:
     for name, metavar, help_text in _LIST_OPTIONS:
         group.addoption(f"--llm-{name}", dest=dest(name), metavar=metavar, nargs="+", default=None, help=help_text)
         parser.addini(dest(name), help_text, type="args", default=[])
+    group.addoption(
+        "--llm-list",
+        dest="llm_list",
+        metavar="PATTERN",
+        nargs="*",
+        default=None,
+        help="list model presets and dataset configs (matching PATTERNs) and whether their data is present, then exit",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +95,10 @@ class Settings:
     output_dir: Path = Path("outputs/llmeval")
     limit: int | None = None
     datasets: tuple[str, ...] = ()
+    preset: str | None = None
+    meta_template: str | None = None  # "chatml" from a preset: prompts rendered with InternLM2's meta template
+    eos_token_ids: tuple[int, ...] = ()
+    end_str: str | None = None
 
     def to_json(self) -> dict:
         return {
@@ -95,6 +114,8 @@ class Settings:
             "num_gpus": self.num_gpus,
             "hf_type": self.hf_type,
             "limit": self.limit,
+            "preset": self.preset,
+            "meta_template": self.meta_template,
         }
 
 
@@ -260,9 +281,28 @@ def has_chat_template(tokenizer_dir: Path) -> bool:
         return False
 
 
+def data_dir(config: pytest.Config) -> Path:
+    """The data root as the options say, without validating anything else (for ``--llm-list``)."""
+    return Path(_raw(config, "data-dir", "data") or "data").expanduser()
+
+
+def _preset(name: str | None) -> Preset | None:
+    if name is None:
+        return None
+    if name not in PRESETS:
+        close = difflib.get_close_matches(name, sorted(PRESETS), n=2)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise pytest.UsageError(f"--llm-preset: unknown preset {name!r}; {hint}known: {', '.join(sorted(PRESETS))}")
+    return PRESETS[name]
+
+
 def read_settings(config: pytest.Config) -> Settings:
     """Collect, parse and validate every option; raises ``pytest.UsageError`` on the first bad value."""
     defaults = {name: default for name, _, _, default in _OPTIONS}
+    preset = _preset(_raw(config, "preset", None))
+    if preset is not None:
+        # command line > ini > preset > default
+        defaults.update(preset.values)
     raw = {name: _raw(config, name, defaults[name]) for name in defaults}
 
     model = tokenizer = None
@@ -284,6 +324,9 @@ def read_settings(config: pytest.Config) -> Settings:
 
     model_kwargs = parse_kwargs("--llm-model-kwargs", _raw_list(config, "model-kwargs"))
     tokenizer_kwargs = parse_kwargs("--llm-tokenizer-kwargs", _raw_list(config, "tokenizer-kwargs"))
+    if preset is not None:
+        model_kwargs = {**preset.model_kwargs, **model_kwargs}
+        tokenizer_kwargs = {**preset.tokenizer_kwargs, **tokenizer_kwargs}
     if model is not None and tokenizer is not None:
         _check_model_files(model, model_kwargs)
         _check_tokenizer_files(tokenizer, tokenizer_kwargs)
@@ -303,6 +346,10 @@ def read_settings(config: pytest.Config) -> Settings:
         output_dir=Path(raw["output-dir"]).expanduser(),
         limit=_positive_int("limit", raw["limit"], allow_none=True),
         datasets=datasets,
+        preset=preset.name if preset else None,
+        meta_template=preset.meta_template if preset else None,
+        eos_token_ids=preset.eos_token_ids if preset else (),
+        end_str=preset.end_str if preset else None,
     )
     if settings.max_out_len >= settings.max_seq_len:
         raise pytest.UsageError(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_llmeval.ceval import SUBJECT_BY_KEY, Subject, read_split, split_path
-from pytest_llmeval.errors import LlmEvalError
-from pytest_llmeval.prompts import render_plain
+from pytest_llmeval.datasets.base import Subject
+from pytest_llmeval.datasets.templates import flatten_plain, render_pieces
+from pytest_llmeval.errors import LlmEvalError, MissingData
 from pytest_llmeval.records import Question
 from pytest_llmeval.suite import DatasetSpec
 
@@ -38,33 +38,44 @@ class SubjectPlan:
         """Characters of all full-shot prompts: a cheap stand-in for prompt tokens, to run long subjects first."""
         if not self.questions or self.shots is None:
             return 0
-        template = self.spec.config.round_template(self.subject)
-        return sum(len(render_plain(template, self.shots, q)) for q in self.questions)
+        config = self.spec.config
+        infer = config.infer_config(self.subject)
+        benchmark = config.benchmark
+        shots = [(benchmark.fields(q, q.answer), q.answer) for q in self.shots]
+        label = infer.labels[0] if infer.labels else None
+        total = sum(
+            len(flatten_plain(render_pieces(infer, shots, benchmark.fields(q, q.answer), label)))
+            for q in self.questions
+        )
+        return total * max(len(infer.labels), 1)
 
 
 def data_root(data_dir: Path, spec: DatasetSpec) -> Path:
     """The dataset's folder in OpenCompass's data layout, checked to exist."""
     root = data_dir / spec.config.data_path
     if not root.is_dir():
-        raise LlmEvalError(
-            f"--llm-data-dir: {root} not found; unzip OpenCompass's data archive "
-            f"(OpenCompassData-core-20240207.zip) in the repo root so that it creates "
-            f"data/{spec.config.data_path}/{{dev,val,test}}, or point --llm-data-dir at its data folder"
+        benchmark = spec.config.benchmark
+        raise MissingData(
+            f"--llm-data-dir: {root} not found, needed by {spec.config.name}; unzip OpenCompass's data archive "
+            f"(OpenCompassData-core-20240207.zip, which holds {benchmark.title}) in the repo root so that it creates "
+            f"data/{spec.config.data_path}/, or point --llm-data-dir at its data folder"
         )
     return root
 
 
 def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -> list[SubjectPlan]:
-    """One plan per declared subject; with a data dir, every CSV is read and validated now, before a model loads."""
-    subjects = [SUBJECT_BY_KEY[key] for key in spec.subjects]
+    """One plan per declared subject; with a data dir, every file is read and validated now, before a model loads."""
+    config = spec.config
+    benchmark = config.benchmark
+    subjects = [benchmark.subject(key) for key in spec.subjects]
     if data_dir is None:
         return [SubjectPlan(spec, subject) for subject in subjects]
     root = data_root(data_dir, spec)
-    config = spec.config
+    shot_split, test_split = benchmark.shot_split, benchmark.test_split
     missing = [
         path
         for subject in subjects
-        for path in (split_path(root, subject.key, "dev"), split_path(root, subject.key, config.split))
+        for path in (benchmark.path(root, subject.key, shot_split), benchmark.path(root, subject.key, test_split))
         if not path.is_file()
     ]
     if missing:
@@ -74,7 +85,13 @@ def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -
         )
     plans = []
     for subject in subjects:
-        shots = read_split(split_path(root, subject.key, "dev"), "dev")[: config.shots]
-        questions = read_split(split_path(root, subject.key, config.split), config.split)
-        plans.append(SubjectPlan(spec, subject, shots, questions[:limit]))
+        shots = benchmark.read(benchmark.path(root, subject.key, shot_split), shot_split)
+        wanted = config.shots
+        if len(shots) < wanted:
+            raise LlmEvalError(
+                f"{benchmark.path(root, subject.key, shot_split)}: {len(shots)} row(s), but {config.name} "
+                f"takes {wanted} shots from it; add rows"
+            )
+        questions = benchmark.read(benchmark.path(root, subject.key, test_split), test_split)
+        plans.append(SubjectPlan(spec, subject, shots[:wanted], questions[:limit]))
     return plans

@@ -20,6 +20,7 @@ import pytest
 
 from pytest_llmeval import options
 from pytest_llmeval.console import LiveProgress, render_summary, worker_lines
+from pytest_llmeval.datasets.benchmarks import BENCHMARKS
 from pytest_llmeval.devices import auto_workers, check_worker_count, claim_devices, count_gpus
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.invocation import repair_or_refuse
@@ -60,8 +61,21 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Iterator[None]
     return (yield)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--llm-list``: print the matching presets and configs and exit 0 without collecting, as ``--markers`` does."""
+    if config.option.llm_list is None:
+        return None
+    from pytest_llmeval.listing import render_listing
+
+    sys.stdout.write(render_listing(config.option.llm_list, options.data_dir(config)))
+    return 0
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "llmeval: a dataset subject evaluated by pytest-llmeval")
+    for family in sorted(BENCHMARKS):
+        config.addinivalue_line("markers", f"{family}: a {BENCHMARKS[family].title} subject (pytest-llmeval)")
     settings = options.read_settings(config)
     try:
         if _is_worker(config):
@@ -82,6 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
             # Read and check the data now: a bad data dir stops the run before any model loads.
             for spec in (make_spec("--llm-datasets", name) for name in settings.datasets):
                 state.declare(spec, "--llm-datasets")
+                DatasetNode.check(spec, settings)
                 state.planned.append((spec, plan_subjects(spec, data_dir, settings.limit)))
         if not _is_worker(config) and settings.model and not config.option.collectonly:
             # Last, once every check passed: a refused run leaves no empty folder behind.
@@ -121,6 +136,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         ),
         f"llmeval: data {s.data_dir}, output {state.run_dir}",
     ]
+    if s.preset:
+        consent = [
+            k for k, v in (*s.model_kwargs.items(), *s.tokenizer_kwargs.items()) if k == "trust_remote_code" and v
+        ]
+        lines.append(
+            f"llmeval: preset {s.preset}"
+            + (f", meta template {s.meta_template}" if s.meta_template else "")
+            + (", trust_remote_code=True from the preset: the checkpoint's own code will run" if consent else "")
+        )
     return lines + [f"llmeval: {note}" for note in state.notes]
 
 
@@ -176,6 +200,10 @@ class RunHooks:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         capman = config.pluginmanager.get_plugin("capturemanager")
         subject_items = [item for item in session.items if isinstance(item, SubjectItem)]
+        missing = next((item.missing_data for item in subject_items if item.missing_data), None)
+        if missing and not _is_worker(config) and state.settings.model is not None:
+            state.refused = True
+            pytest.exit(missing, returncode=pytest.ExitCode.USAGE_ERROR)  # before any model loads
         if (
             state.settings.model is None
             or _is_worker(config)
@@ -231,7 +259,11 @@ class RunHooks:
         if not state.specs:
             return
         # Also after a failure or Ctrl-C: whatever finished is summarised and kept.
-        state.summary = summarize(list(state.specs.values()), state.results)
+        # A fixed order of families (C-Eval, MMLU, CMMLU), so that the table is the same whichever worker
+        # reported first, and under xdist (where the controller never sees the declarations) too.
+        families = list(BENCHMARKS)
+        specs = sorted(state.specs.values(), key=lambda spec: families.index(spec.config.family))
+        state.summary = summarize(specs, state.results)
         state.files = write_run_files(
             state.run_dir,
             state.settings,
@@ -247,7 +279,7 @@ class RunHooks:
         state = self.state
         summary = state.summary
         if summary is None:
-            quiet = self.config.option.collectonly or terminalreporter.stats.get("error")
+            quiet = self.config.option.collectonly or terminalreporter.stats.get("error") or state.refused
             if state.settings.model is not None and not state.subjects_reported and not quiet:
                 terminalreporter.write_line(
                     "llmeval: --llm-model was given but no subject ran: put a llmeval*.toml suite where pytest "

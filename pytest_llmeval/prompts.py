@@ -47,6 +47,9 @@ class Prompt:
     text: str
     shots: int
     tokens: int
+    # ppl mode: the prompt of every label, in label order (``text`` is the first)
+    label_texts: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
 
 
 def fit_prompt(

@@ -32,6 +32,7 @@ class Outcome:
     # The prompt was longer than max_seq_len - max_out_len even with every shot dropped that
     # OpenCompass drops, and was cut by the tokenizer (its ending, 答案: , may be gone).
     truncated: bool = False
+    scores: tuple[float, ...] = ()  # ppl mode: each label's score, in label order (the lowest wins)
 
     @property
     def correct(self) -> bool:
@@ -50,6 +51,7 @@ class Outcome:
             shots=data["shots"],
             prompt_tokens=data["prompt_tokens"],
             truncated=data.get("truncated", False),
+            scores=tuple(data.get("scores", ())),
         )
 
 

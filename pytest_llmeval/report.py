@@ -47,12 +47,24 @@ def predictions_path(run_dir: Path, model_abbr: str, abbr: str) -> Path:
     return run_dir / "predictions" / model_abbr / f"{abbr}.json"
 
 
-def predictions_payload(result: SubjectResult, prompts: Sequence[Prompt]) -> dict[str, dict[str, str]]:
-    """OpenCompass's predictions file: ``{"0": {"origin_prompt", "prediction", "gold"}, ...}``."""
-    return {
-        str(position): {"origin_prompt": prompt.text, "prediction": outcome.prediction, "gold": outcome.gold}
-        for position, (outcome, prompt) in enumerate(zip(result.outcomes, prompts, strict=True))
-    }
+def predictions_payload(result: SubjectResult, prompts: Sequence[Prompt]) -> dict[str, dict]:
+    """OpenCompass's predictions file: gen ``{"0": {"origin_prompt", "prediction", "gold"}, ...}``;
+    ppl ``{"0": {"label: A": {"prompt", "PPL"}, ..., "prediction", "gold"}, ...}``."""
+    payload: dict[str, dict] = {}
+    for position, (outcome, prompt) in enumerate(zip(result.outcomes, prompts, strict=True)):
+        if prompt.labels:
+            row: dict = {
+                f"label: {label}": {"prompt": text, "PPL": score}
+                for label, text, score in zip(prompt.labels, prompt.label_texts, outcome.scores, strict=True)
+            }
+            payload[str(position)] = {**row, "prediction": outcome.prediction, "gold": outcome.gold}
+        else:
+            payload[str(position)] = {
+                "origin_prompt": prompt.text,
+                "prediction": outcome.prediction,
+                "gold": outcome.gold,
+            }
+    return payload
 
 
 HEADER = ("dataset", "version", "metric", "mode")

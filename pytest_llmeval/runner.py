@@ -1,4 +1,7 @@
-"""Evaluate one subject: fit prompts, generate in batches, extract answers, score."""
+"""Evaluate one subject: fit prompts, then generate (``gen``) or score every label (``ppl``), then score answers.
+
+The mode of a config picks the inference step from ``STEPS``; everything around it is shared.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pytest_llmeval.backend import Backend
+from pytest_llmeval.datasets.templates import Piece, flatten_chatml, flatten_plain, render_pieces
 from pytest_llmeval.options import Settings
 from pytest_llmeval.plan import SubjectPlan
-from pytest_llmeval.prompts import Prompt, chat_messages, fit_prompt, render_plain
+from pytest_llmeval.prompts import Message, Prompt, fit_prompt
 from pytest_llmeval.records import Outcome, Question, SubjectResult
 from pytest_llmeval.scoring import POSTPROCESSORS
+
+OnBatch = Callable[[int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,39 +28,78 @@ class Evaluation:
     prompts: tuple[Prompt, ...]
 
 
-def build_prompts(plan: SubjectPlan, backend: Backend, settings: Settings) -> list[Prompt]:
-    """Render each question's prompt in the configured style, dropping shots to fit ``max_seq_len``."""
-    assert plan.shots is not None and plan.questions is not None
-    template = plan.spec.config.round_template(plan.subject)
-    shots = plan.shots
+def messages_from(pieces: list[Piece] | str) -> list[Message]:
+    """HUMAN and BOT turns as chat messages for the tokenizer's template; the open answer slot is left out."""
+    if isinstance(pieces, str):
+        return [{"role": "user", "content": pieces}]
+    turns = [piece for piece in pieces if piece.role is not None]
+    while turns and turns[-1].role == "BOT":
+        turns.pop()  # generation continues from the last user turn
+    return [{"role": "user" if t.role == "HUMAN" else "assistant", "content": t.text} for t in turns]
 
-    def renderer(question: Question) -> Callable[[int], str]:
+
+def renderer(
+    plan: SubjectPlan, backend: Backend, settings: Settings, question: Question, label: str | None
+) -> Callable[[int], str]:
+    """The prompt of ``question`` (for ``label`` in ppl mode) with its first ``k`` shots, in the configured style."""
+    assert plan.shots is not None
+    config = plan.spec.config
+    infer = config.infer_config(plan.subject)
+    benchmark = config.benchmark
+    shots = [(benchmark.fields(q, q.answer), q.answer) for q in plan.shots]
+    # OpenCompass empties the output field of the row it generates for.
+    fields = benchmark.fields(question, question.answer if infer.mode == "ppl" else "")
+
+    def render(k: int) -> str:
+        pieces = render_pieces(infer, shots[:k], fields, label)
+        if settings.meta_template == "chatml":
+            return flatten_chatml(pieces, infer.mode)
         if settings.hf_type == "chat":
-            return lambda k: backend.chat_prompt(chat_messages(template, shots[:k], question))
-        return lambda k: render_plain(template, shots[:k], question)
+            return backend.chat_prompt(messages_from(pieces))
+        return flatten_plain(pieces)
 
-    return [fit_prompt(renderer(q), backend.count_tokens, len(shots), settings.max_seq_len) for q in plan.questions]
+    return render
 
 
-def evaluate_subject(
-    plan: SubjectPlan,
-    backend: Backend,
-    settings: Settings,
-    worker: str,
-    on_batch: Callable[[int], None] = lambda done: None,
-) -> Evaluation:
-    """Run every question of ``plan`` through ``backend`` in file order, in batches of ``batch_size``."""
+def build_prompts(plan: SubjectPlan, backend: Backend, settings: Settings) -> list[Prompt]:
+    """gen: one prompt per question, shots dropped to fit ``max_seq_len``."""
+    assert plan.shots is not None and plan.questions is not None
+    count = backend.count_tokens
+    return [
+        fit_prompt(renderer(plan, backend, settings, q, None), count, len(plan.shots), settings.max_seq_len)
+        for q in plan.questions
+    ]
+
+
+def build_label_prompts(plan: SubjectPlan, backend: Backend, settings: Settings) -> list[tuple[Prompt, ...]]:
+    """ppl: one prompt per label; shots dropped for one label stay dropped for the next (OpenCompass's loop)."""
+    assert plan.shots is not None and plan.questions is not None
+    labels = plan.spec.config.infer_config(plan.subject).labels
+    result = []
+    for question in plan.questions:
+        shots, prompts = len(plan.shots), []
+        for label in labels:
+            render = renderer(plan, backend, settings, question, label)
+            prompt = fit_prompt(render, backend.count_tokens, shots, settings.max_seq_len)
+            shots = prompt.shots
+            prompts.append(prompt)
+        result.append(tuple(prompts))
+    return result
+
+
+def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch: OnBatch) -> tuple[list, list]:
     assert plan.questions is not None
-    started = time.perf_counter()
+    config = plan.spec.config
+    max_out_len = config.max_out_len or settings.max_out_len
+    max_prompt_tokens = settings.max_seq_len - max_out_len
     prompts = build_prompts(plan, backend, settings)
     predictions: list[str] = []
-    max_prompt_tokens = settings.max_seq_len - settings.max_out_len
     for start in range(0, len(prompts), settings.batch_size):
         batch = [p.text for p in prompts[start : start + settings.batch_size]]
-        predictions += backend.generate(batch, settings.max_out_len, max_prompt_tokens)
+        predictions += backend.generate(batch, max_out_len, max_prompt_tokens)
         on_batch(len(predictions))
-    extract = POSTPROCESSORS[plan.spec.config.postprocess]
-    outcomes = tuple(
+    extract = POSTPROCESSORS[config.postprocess or "first_capital"]
+    outcomes = [
         Outcome(
             index=question.index,
             prediction=prediction,
@@ -65,13 +110,67 @@ def evaluate_subject(
             truncated=prompt.tokens > max_prompt_tokens,
         )
         for question, prompt, prediction in zip(plan.questions, prompts, predictions, strict=True)
-    )
+    ]
+    return outcomes, prompts
+
+
+def _score_labels(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch: OnBatch) -> tuple[list, list]:
+    """Every label's full prompt scored by ``backend.perplexity``; the lowest score wins, the first on ties."""
+    assert plan.questions is not None
+    labels = plan.spec.config.infer_config(plan.subject).labels
+    per_question = build_label_prompts(plan, backend, settings)
+    texts = [prompt.text for prompts in per_question for prompt in prompts]
+    scores: list[float] = []
+    for start in range(0, len(texts), settings.batch_size):
+        scores += backend.perplexity(texts[start : start + settings.batch_size], settings.max_seq_len)
+        on_batch(len(scores) // len(labels))
+    outcomes, prompts = [], []
+    for number, (question, label_prompts) in enumerate(zip(plan.questions, per_question, strict=True)):
+        own = tuple(scores[number * len(labels) : (number + 1) * len(labels)])
+        best = labels[own.index(min(own))]
+        outcomes.append(
+            Outcome(
+                index=question.index,
+                prediction=best,
+                answer=best,
+                gold=question.answer,
+                shots=label_prompts[-1].shots,
+                prompt_tokens=max(p.tokens for p in label_prompts),
+                truncated=any(p.tokens > settings.max_seq_len for p in label_prompts),
+                scores=own,
+            )
+        )
+        prompts.append(
+            Prompt(
+                label_prompts[0].text,
+                label_prompts[-1].shots,
+                outcomes[-1].prompt_tokens,
+                tuple(p.text for p in label_prompts),
+                labels,
+            )
+        )
+    return outcomes, prompts
+
+
+STEPS = {"gen": _generate, "ppl": _score_labels}
+
+
+def evaluate_subject(
+    plan: SubjectPlan,
+    backend: Backend,
+    settings: Settings,
+    worker: str,
+    on_batch: OnBatch = lambda done: None,
+) -> Evaluation:
+    """Run every question of ``plan`` through ``backend`` in file order, in batches of ``batch_size``."""
+    started = time.perf_counter()
+    outcomes, prompts = STEPS[plan.spec.config.mode](plan, backend, settings, on_batch)
     result = SubjectResult(
         config=plan.spec.config.name,
         abbr=plan.abbr,
         subject=plan.subject.key,
         version=plan.version,
-        outcomes=outcomes,
+        outcomes=tuple(outcomes),
         seconds=time.perf_counter() - started,
         worker=worker,
     )

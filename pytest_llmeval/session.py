@@ -83,6 +83,7 @@ class RunState:
     worker_stats: dict[str, WorkerStats] = field(default_factory=dict)
     summary: Summary | None = None
     subjects_reported: int = 0
+    refused: bool = False  # the run was stopped before any subject ran (a selected dataset has no data)
     errors: list[str] = field(default_factory=list)  # subjects that failed without a result, one line each
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -15,13 +15,14 @@ ceval = 40.0                             # the overall average
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_llmeval.ceval import SUBJECT_BY_KEY, SUBJECTS, group_members
-from pytest_llmeval.configs import CONFIGS, DatasetConfig
+from pytest_llmeval.configs import CONFIGS
+from pytest_llmeval.datasets.base import DatasetConfig
 from pytest_llmeval.errors import LlmEvalError
 
 if sys.version_info >= (3, 11):
@@ -44,11 +45,10 @@ class DatasetSpec:
     def groups(self) -> list[tuple[str, tuple[str, ...]]]:
         """Summary group rows for the declared subjects, in OpenCompass's order; empty groups left out."""
         rows = []
-        for suffix, members in group_members().items():
-            name = f"{self.config.family}-{suffix}" if suffix else self.config.family
-            declared = tuple(key for key in members if key in self.subjects)
+        for group in self.config.benchmark.groups:
+            declared = tuple(key for key in group.members if key in self.subjects)
             if declared:
-                rows.append((name, declared))
+                rows.append((group.name, declared))
         return rows
 
     def minimum(self, name: str) -> float | None:
@@ -72,20 +72,27 @@ def make_spec(where: str, config_name: object, subjects: object = None, threshol
     if config_name is None:
         raise LlmEvalError(f'{where}: missing config = "ceval_gen" (the dataset config to run)')
     if not isinstance(config_name, str) or config_name not in CONFIGS:
-        raise LlmEvalError(f"{where}: unknown dataset config {config_name!r}; known: {', '.join(sorted(CONFIGS))}")
+        names = sorted({config.name for config in CONFIGS.values()})  # short names; hashed ones work too
+        close = difflib.get_close_matches(str(config_name), names, n=2)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise LlmEvalError(f"{where}: unknown dataset config {config_name!r}; {hint}known: {', '.join(names)}")
     config = CONFIGS[config_name]
+    table = config.benchmark.subjects
     if subjects is None:
-        keys = tuple(s.key for s in SUBJECTS)
+        keys = tuple(s.key for s in table)
     else:
         if not isinstance(subjects, list) or not all(isinstance(s, str) for s in subjects) or not subjects:
             raise LlmEvalError(f"{where}: subjects must be a non-empty list of subject names")
-        unknown = [s for s in subjects if s not in SUBJECT_BY_KEY]
+        known = {s.key for s in table}
+        unknown = [s for s in subjects if s not in known]
         if unknown:
+            close = difflib.get_close_matches(unknown[0], sorted(known), n=3)
             raise LlmEvalError(
-                f"{where}: unknown subject {unknown[0]!r}; subjects are C-Eval keys such as computer_network"
+                f"{where}: unknown subject {unknown[0]!r} for {config.name}; "
+                + (f"did you mean {', '.join(close)}?" if close else f"subjects are keys such as {table[0].key}")
             )
         # Table order, not file order, so every run prints the same table.
-        keys = tuple(s.key for s in SUBJECTS if s.key in subjects)
+        keys = tuple(s.key for s in table if s.key in subjects)
     spec = DatasetSpec(config, keys, ())
     return DatasetSpec(config, keys, tuple(_expand_thresholds(where, spec, thresholds or {}).items()))
 
@@ -93,7 +100,7 @@ def make_spec(where: str, config_name: object, subjects: object = None, threshol
 def _expand_thresholds(where: str, spec: DatasetSpec, raw: object) -> dict[str, float]:
     if not isinstance(raw, dict):
         raise LlmEvalError(f"{where}: thresholds must be a table of name = minimum accuracy")
-    subject_names = [spec.config.family + "-" + key for key in spec.subjects]
+    subject_names = [spec.config.benchmark.abbr(key) for key in spec.subjects]
     group_names = [name for name, _ in spec.groups()]
     exact: dict[str, float] = {}
     patterns: dict[str, float] = {}

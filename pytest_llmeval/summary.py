@@ -53,7 +53,8 @@ def group_failure(row: Row) -> str | None:
     if not row.failed:
         return None
     assert row.value is not None and row.minimum is not None
-    return f"{row.name}: average {below(row.value, row.minimum)} (naive average of {row.detail})"
+    kind = row.metric.replace("_", " ")
+    return f"{row.name}: average {below(row.value, row.minimum)} ({kind} of {row.detail})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +94,9 @@ def summarize(specs: Sequence[DatasetSpec], results: Mapping[str, SubjectResult]
     group_rows: list[Row] = []
     for spec in specs:
         config = spec.config
+        benchmark = config.benchmark
         for key in spec.subjects:
-            abbr = f"{config.family}-{key}"
+            abbr = benchmark.abbr(key)
             result = results.get(abbr)
             subject_rows.append(
                 Row(
@@ -107,21 +109,34 @@ def summarize(specs: Sequence[DatasetSpec], results: Mapping[str, SubjectResult]
                     detail=f"{result.correct}/{result.total}" if result else "not run",
                 )
             )
+        metrics = {group.name: group.metric for group in benchmark.groups}
         for name, members in spec.groups():
-            ran = [results[f"{config.family}-{key}"] for key in members if f"{config.family}-{key}" in results]
+            ran = [
+                (results[benchmark.abbr(key)], benchmark.subject(key).weight)
+                for key in members
+                if benchmark.abbr(key) in results
+            ]
             complete = len(ran) == len(members)
+            metric = metrics[name]
             group_rows.append(
                 Row(
                     name=name,
                     version="-",
-                    metric="naive_average",
+                    metric=metric,
                     mode=config.mode,
-                    value=sum(r.accuracy for r in ran) / len(ran) if complete else None,
+                    value=_average(ran, metric) if complete else None,
                     minimum=spec.minimum(name),
                     detail=_subjects(len(members)) if complete else f"{len(ran)}/{len(members)} subjects ran",
                 )
             )
     return Summary(tuple(subject_rows), tuple(group_rows))
+
+
+def _average(ran: Sequence[tuple[SubjectResult, int]], metric: str) -> float:
+    """naive_average: the plain mean of accuracies; weighted_average: weighted by each subject's weight."""
+    if metric == "weighted_average":
+        return sum(r.accuracy * w for r, w in ran) / sum(w for _, w in ran)
+    return sum(r.accuracy for r, _ in ran) / len(ran)
 
 
 def truncation_note(results: Sequence[SubjectResult], max_prompt_tokens: int) -> str | None:

@@ -40,7 +40,10 @@ def assert_clean(result: pytest.RunResult, code: int, line: str) -> None:
         ),
         (["--llm-model-kwargs", "device_map"], "--llm-model-kwargs: 'device_map' is not a key=value pair"),
         (["--llm-hf-type", "instruct"], "--llm-hf-type: 'instruct' is not one of base, chat"),
-        (["--llm-datasets", "ceval_foo"], "--llm-datasets: unknown dataset config 'ceval_foo'; known: ceval_gen"),
+        (
+            ["--llm-datasets", "ceval_foo"],
+            "--llm-datasets: unknown dataset config 'ceval_foo'; did you mean ceval_ppl or ceval_gen? known: ceval_gen, ",
+        ),
     ],
 )
 def test_bad_option_values(project, args, line):
@@ -62,7 +65,10 @@ def test_ini_values_are_checked_like_options(project):
 
 def test_missing_data_dir_says_where_the_data_goes(run_llm, untrained_model):
     result = run_llm(untrained_model, "--llm-data-dir", "nowhere")
-    assert_clean(result, COLLECTION, "--llm-data-dir: nowhere/ceval/formal_ceval not found; unzip OpenCompass's data")
+    assert_clean(
+        result, USAGE, "--llm-data-dir: nowhere/ceval/formal_ceval not found, needed by ceval_gen; unzip OpenCompass's"
+    )
+    assert "no subject ran" not in output(result)
 
 
 def test_missing_data_dir_with_datasets_option_is_a_usage_error(project, run_llm, untrained_model):
@@ -90,7 +96,7 @@ def test_datasets_option_names_the_first_missing_subject_file(project, run_llm, 
             "threshold 'ceval-lawyer' names no subject or group",
         ),
         ('[[dataset]]\nconfig = "ceval_gen"\nsubjects = ["lawyer"]\n', "unknown subject 'lawyer'"),
-        ('[[dataset]]\nconfig = "ceval_ppl"\n', "unknown dataset config 'ceval_ppl'"),
+        ('[[dataset]]\nconfig = "ceval_pl"\n', "unknown dataset config 'ceval_pl'; did you mean ceval_ppl"),
         ("[[dataset]\n", "not valid TOML"),
     ],
 )

@@ -1,0 +1,118 @@
+"""The benchmark declaration: everything generic code needs to know about a dataset, as one value.
+
+A ``Benchmark`` says where its files are and how to read them, which subjects it has, how a
+subject is abbreviated and which summary groups it belongs to. A ``DatasetConfig`` is one of
+OpenCompass's named configs over a benchmark: its templates (``templates.InferConfig``), mode and
+answer extraction. Plan, runner, items and summary work from these two alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_llmeval.datasets.templates import Fields, InferConfig, Mode, Rounds
+from pytest_llmeval.records import Question
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """One subject: its file key, the name its prompts use, its summary groups and extra ``-k`` words."""
+
+    key: str
+    prompt_name: str
+    groups: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    weight: int = 1  # for weighted_average groups (MMLU's official test size)
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A summary row over member subjects: ``naive_average`` (plain mean) or ``weighted_average``."""
+
+    name: str
+    members: tuple[str, ...]
+    metric: str = "naive_average"
+
+
+@dataclass(frozen=True, slots=True)
+class Benchmark:
+    """A dataset family: its subjects, groups, file layout and reader."""
+
+    family: str
+    title: str
+    data_path: str  # below the data root, e.g. "ceval/formal_ceval"
+    subjects: tuple[Subject, ...]
+    groups: tuple[Group, ...]  # in summary order, the overall row last
+    abbr_prefix: str
+    shot_split: str
+    test_split: str
+    question_field: str
+    answer_field: str
+    file_name: Callable[[str, str], str]  # (subject key, split) -> path below data_path
+    read: Callable[[Path, str], tuple[Question, ...]]
+
+    def abbr(self, key: str) -> str:
+        return self.abbr_prefix + key
+
+    def subject(self, key: str) -> Subject:
+        return next(s for s in self.subjects if s.key == key)
+
+    def path(self, root: Path, key: str, split: str) -> Path:
+        return root / self.file_name(key, split)
+
+    def fields(self, question: Question, answer: str) -> Fields:
+        """The row's fields in column order, with ``answer`` as the output field (empty for a generated row)."""
+        return ((self.question_field, question.question), *zip("ABCD", question.choices), (self.answer_field, answer))
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetConfig:
+    """One named OpenCompass config over a benchmark."""
+
+    name: str  # the name users type (the short alias where there is one)
+    hashed_name: str  # OpenCompass's file name, e.g. ceval_gen_5f30c7
+    benchmark: Benchmark
+    mode: Mode
+    postprocess: str | None  # a key of scoring.POSTPROCESSORS (gen); None in ppl mode
+    infer: Callable[[str], InferConfig]
+
+    @property
+    def family(self) -> str:
+        return self.benchmark.family
+
+    @property
+    def data_path(self) -> str:
+        return self.benchmark.data_path
+
+    @property
+    def split(self) -> str:
+        return self.benchmark.test_split
+
+    @property
+    def shots(self) -> int:
+        return self.infer("").shots
+
+    @property
+    def max_out_len(self) -> int | None:
+        """A generation length the config fixes (ceval_zero_shot_gen: 256), else None: the model's setting."""
+        return self.infer("").max_out_len
+
+    def infer_config(self, subject: Subject) -> InferConfig:
+        return self.infer(subject.prompt_name)
+
+    def abbr(self, subject: Subject) -> str:
+        return self.benchmark.abbr(subject.key)
+
+    def round_template(self, subject: Subject) -> str:
+        """The HUMAN prompt of one round, subject filled in (e.g. ceval_gen's ``以下是中国关于…答案: ``)."""
+        template = self.infer(subject.prompt_name).ice_template
+        assert template is not None
+        entry = template.for_label(template.labels[0] if template.labels else None)
+        assert isinstance(entry, Rounds)
+        return next(turn.prompt for turn in entry.turns if turn.role == "HUMAN")
+
+    def version(self, subject: Subject) -> str:
+        """OpenCompass's 6-hex "version": a hash of the subject's declared inference config."""
+        return self.infer(subject.prompt_name).version()
