@@ -138,10 +138,11 @@ def test_ceval_gen_plain_equals_the_existing_renderer():
     assert text == "\n".join(f"{ceval_h(str(i))}\n{GOLD[i]}" for i in range(5)) + "\n" + ceval_h("T")
 
 
-def test_ceval_ppl_plain_label():
-    text = flatten_plain(render_pieces(ceval_ppl("法学"), shots(), row("T", gold="B"), "C"))
+@pytest.mark.parametrize("label", "ABCD")
+def test_ceval_ppl_plain_label(label):
+    text = flatten_plain(render_pieces(ceval_ppl("法学"), shots(), row("T", gold="B"), label))
     body = "\n\n\n".join(f"{ceval_h(str(i))}\n{GOLD[i]}" for i in range(5))
-    assert text == body + "\n\n\n\n\n" + ceval_h("T") + "\nC"
+    assert text == body + "\n\n\n\n\n" + ceval_h("T") + f"\n{label}"
 
 
 def test_ceval_zero_shot_starts_with_a_newline_only_without_meta_template():
@@ -168,14 +169,15 @@ def test_mmlu_gen_plain_and_chat():
     assert flatten_chatml(pieces, "gen") == chat + f"<|im_start|>user\n{mmlu_h('T')}<|im_end|>\n<|im_start|>assistant\n"
 
 
-def test_mmlu_ppl_is_plain_text_in_both_styles():
-    pieces = render_pieces(mmlu_ppl("anatomy"), shots("input", "target"), row("T", "input", "target", "B"), "D")
+@pytest.mark.parametrize("label", "ABCD")
+def test_mmlu_ppl_is_plain_text_in_both_styles(label):
+    pieces = render_pieces(mmlu_ppl("anatomy"), shots("input", "target"), row("T", "input", "target", "B"), label)
 
     def q(tag: str) -> str:
         return f"q{tag}\nA. a{tag}\nB. b{tag}\nC. c{tag}\nD. d{tag}"
 
     hint = "The following are multiple choice questions (with answers) about  anatomy.\n\n"
-    expected = hint + "".join(f"{q(str(i))}\nAnswer: {GOLD[i]}\n\n" for i in range(5)) + f"{q('T')}\nAnswer: D"
+    expected = hint + "".join(f"{q(str(i))}\nAnswer: {GOLD[i]}\n\n" for i in range(5)) + f"{q('T')}\nAnswer: {label}"
     assert flatten_plain(pieces) == expected
     assert flatten_chatml(pieces, "ppl") == expected
 
@@ -194,12 +196,13 @@ def test_cmmlu_gen_plain_and_chat():
     assert "<|im_start|>assistant\n答案是: A<|im_end|>\n<|im_start|>user" in flatten_chatml(pieces, "gen")
 
 
-def test_cmmlu_ppl_plain_and_chat():
-    pieces = render_pieces(cmmlu_ppl("农学"), shots(), row("T", gold="A"), "B")
+@pytest.mark.parametrize("label", "ABCD")
+def test_cmmlu_ppl_plain_and_chat(label):
+    pieces = render_pieces(cmmlu_ppl("农学"), shots(), row("T", gold="A"), label)
     shot_text = [f"{cmmlu_h(str(i))}\n答案是: {GOLD[i]}" for i in range(5)]
-    assert flatten_plain(pieces) == "\n\n\n".join(shot_text) + f"\n\n\n\n\n{cmmlu_h('T')}\n答案是: B"
+    assert flatten_plain(pieces) == "\n\n\n".join(shot_text) + f"\n\n\n\n\n{cmmlu_h('T')}\n答案是: {label}"
     chat = flatten_chatml(pieces, "ppl")
     assert "答案是: A<|im_end|>\n\n<|im_start|>user\n" in chat
     assert chat.endswith(
-        f"答案是: A<|im_end|>\n\n\n<|im_start|>user\n{cmmlu_h('T')}<|im_end|>\n<|im_start|>assistant\n答案是: B<|im_end|>\n"
+        f"答案是: A<|im_end|>\n\n\n<|im_start|>user\n{cmmlu_h('T')}<|im_end|>\n<|im_start|>assistant\n答案是: {label}<|im_end|>\n"
     )
