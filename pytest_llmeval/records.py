@@ -15,7 +15,7 @@ class Question:
 
     index: int
     question: str
-    choices: tuple[str, str, str, str]
+    choices: tuple[str, ...]  # option texts in letter order: A, B, …
     answer: str
 
 

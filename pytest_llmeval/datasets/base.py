@@ -8,6 +8,7 @@ answer extraction. Plan, runner, items and summary work from these two alone.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,8 @@ class Benchmark:
 
     def fields(self, question: Question, answer: str) -> Fields:
         """The row's fields in column order, with ``answer`` as the output field (empty for a generated row)."""
-        return ((self.question_field, question.question), *zip("ABCD", question.choices), (self.answer_field, answer))
+        letters = zip(string.ascii_uppercase, question.choices)  # as many options as the row has
+        return ((self.question_field, question.question), *letters, (self.answer_field, answer))
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,14 +94,18 @@ class InferConfig:
     prompt_template: Template | None = None
     shots: int = 5  # FixKRetriever over dev rows 0..shots-1; 0 means ZeroRetriever
     max_out_len: int | None = None  # set only where the config fixes it (else the model's)
+    # Custom datasets name the classes by their module paths, and those strings are hashed too.
+    retriever_type: str | None = None
+    inferencer_type: str | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:
         return (self.prompt_template or self.ice_template).labels  # type: ignore[union-attr]
 
     def to_json(self) -> dict:
-        data: dict = {"retriever": {"type": FIX_K_RETRIEVER if self.shots else ZERO_RETRIEVER}}
-        inferencer: dict = {"type": GEN_INFERENCER if self.mode == "gen" else PPL_INFERENCER}
+        retriever = self.retriever_type or (FIX_K_RETRIEVER if self.shots else ZERO_RETRIEVER)
+        data: dict = {"retriever": {"type": retriever}}
+        inferencer: dict = {"type": self.inferencer_type or (GEN_INFERENCER if self.mode == "gen" else PPL_INFERENCER)}
         if self.shots:
             inferencer["fix_id_list"] = list(range(self.shots))
         if self.max_out_len is not None:
