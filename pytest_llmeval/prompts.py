@@ -5,18 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from pytest_llmeval.datasets.templates import fill as fill_fields
 from pytest_llmeval.records import Question
 
 Message = dict[str, str]
 
 
 def fill(template: str, question: Question) -> str:
-    """Fill a round template by plain replacement, as OpenCompass does (braces in questions stay safe)."""
-    values = (("question", question.question),) + tuple(zip("ABCD", question.choices))
-    text = template
-    for key, value in values:
-        text = text.replace("{" + key + "}", value)
-    return text
+    """Fill a C-Eval round template with a question's fields (``templates.fill``: OpenCompass's plain replacement)."""
+    return fill_fields(template, (("question", question.question), *zip("ABCD", question.choices)))
 
 
 def render_plain(template: str, shots: Sequence[Question], question: Question) -> str:
