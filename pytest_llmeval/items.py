@@ -77,7 +77,9 @@ class DatasetNode(pytest.Collector):
     @classmethod
     def check(cls, spec: DatasetSpec, settings: Any) -> None:
         """Combinations refused before any data is read or model loaded."""
-        if spec.config.mode == "ppl" and settings.hf_type == "chat" and not settings.meta_template:
+        config = spec.config
+        ppl = any(config.mode_of(config.benchmark.subject(key)) == "ppl" for key in spec.subjects)
+        if ppl and settings.hf_type == "chat" and not settings.meta_template:
             raise LlmEvalError(
                 f"{spec.config.name}: ppl configs score OpenCompass's plain prompts; --llm-hf-type chat applies to "
                 "gen configs only (use --llm-hf-type base)"
@@ -100,7 +102,7 @@ class SubjectItem(pytest.Item):
         self.extra_keyword_matches.update({*plan.subject.keywords, *plan.subject.groups, config.name, config.family})
         self.add_marker(pytest.mark.llmeval)
         # -k is a substring match (-k mmlu also matches cmmlu-*); -m mmlu selects exactly one dataset family.
-        self.add_marker(getattr(pytest.mark, config.family))
+        self.add_marker(getattr(pytest.mark, config.benchmark.marker or config.family))
         if self.config.stash[STATE].settings.model is None:
             self.add_marker(pytest.mark.skip(reason="no --llm-model given"))
 

@@ -68,16 +68,18 @@ def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -
     config = spec.config
     benchmark = config.benchmark
     subjects = [benchmark.subject(key) for key in spec.subjects]
-    if data_dir is None:
+    # A custom dataset was read when declared, so its plans always carry their rows.
+    if data_dir is None and benchmark.root is None:
         return [SubjectPlan(spec, subject) for subject in subjects]
-    root = data_root(data_dir, spec)
+    root = benchmark.root if benchmark.root is not None else data_root(data_dir, spec)  # type: ignore[arg-type]
+    wanted = {subject.key: config.infer_config(subject).shots for subject in subjects}
     shot_split, test_split = benchmark.shot_split, benchmark.test_split
-    missing = [
-        path
+    needed = [
+        benchmark.path(root, subject.key, split)
         for subject in subjects
-        for path in (benchmark.path(root, subject.key, shot_split), benchmark.path(root, subject.key, test_split))
-        if not path.is_file()
+        for split in ((shot_split, test_split) if wanted[subject.key] else (test_split,))
     ]
+    missing = [path for path in needed if not path.is_file()]
     if missing:
         raise LlmEvalError(
             f"--llm-data-dir: {missing[0]} not found ({len(missing)} file(s) missing); "
@@ -85,13 +87,14 @@ def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -
         )
     plans = []
     for subject in subjects:
-        shots = benchmark.read(benchmark.path(root, subject.key, shot_split), shot_split)
-        wanted = config.shots
-        if len(shots) < wanted:
+        count = wanted[subject.key]
+        # Zero-shot configs (ZeroRetriever) never read a shot file.
+        shots = benchmark.read(benchmark.path(root, subject.key, shot_split), shot_split) if count else ()
+        if len(shots) < count:
             raise LlmEvalError(
                 f"{benchmark.path(root, subject.key, shot_split)}: {len(shots)} row(s), but {config.name} "
-                f"takes {wanted} shots from it; add rows"
+                f"takes {count} shots from it; add rows"
             )
         questions = benchmark.read(benchmark.path(root, subject.key, test_split), test_split)
-        plans.append(SubjectPlan(spec, subject, shots[:wanted], questions[:limit]))
+        plans.append(SubjectPlan(spec, subject, shots[:count], questions[:limit]))
     return plans

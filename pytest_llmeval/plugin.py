@@ -21,6 +21,7 @@ import pytest
 from pytest_llmeval import options
 from pytest_llmeval.console import LiveProgress, render_summary, worker_lines
 from pytest_llmeval.datasets.benchmarks import BENCHMARKS
+from pytest_llmeval.datasets.custom_dataset import MARKER as CUSTOM_MARKER
 from pytest_llmeval.devices import auto_workers, check_worker_count, claim_devices, count_gpus
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.invocation import repair_or_refuse
@@ -76,6 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "llmeval: a dataset subject evaluated by pytest-llmeval")
     for family in sorted(BENCHMARKS):
         config.addinivalue_line("markers", f"{family}: a {BENCHMARKS[family].title} subject (pytest-llmeval)")
+    config.addinivalue_line("markers", f"{CUSTOM_MARKER}: a subject of your own dataset (pytest-llmeval)")
     settings = options.read_settings(config)
     try:
         if _is_worker(config):
@@ -152,6 +154,12 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if fnmatch(file_path.name, SUITE_PATTERN):
         return SuiteFile.from_parent(parent, path=file_path)
     return None
+
+
+def _table_order(families: list[str], spec: DatasetSpec) -> tuple[int, str]:
+    """Built-in families in their fixed order, then custom datasets by name."""
+    family = spec.config.family
+    return (families.index(family), "") if family in families else (len(families), spec.config.name)
 
 
 class RunHooks:
@@ -262,7 +270,7 @@ class RunHooks:
         # A fixed order of families (C-Eval, MMLU, CMMLU), so that the table is the same whichever worker
         # reported first, and under xdist (where the controller never sees the declarations) too.
         families = list(BENCHMARKS)
-        specs = sorted(state.specs.values(), key=lambda spec: families.index(spec.config.family))
+        specs = sorted(state.specs.values(), key=lambda spec: _table_order(families, spec))
         state.summary = summarize(specs, state.results)
         state.files = write_run_files(
             state.run_dir,

@@ -15,8 +15,12 @@ class Question:
 
     index: int
     question: str
-    choices: tuple[str, ...]  # option texts in letter order: A, B, …
+    choices: tuple[str, ...]  # option texts in letter order: A, B, … (empty for a question-answer row)
     answer: str
+    # A custom dataset's row as read, every column in file order: the fields its prompts are filled from.
+    # Built-in benchmarks leave it empty and name their fields themselves (``Benchmark.fields``).
+    columns: tuple[tuple[str, str], ...] = ()
+    output_column: str | None = None  # which of ``columns`` holds the gold answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +37,12 @@ class Outcome:
     # OpenCompass drops, and was cut by the tokenizer (its ending, 答案: , may be gone).
     truncated: bool = False
     scores: tuple[float, ...] = ()  # ppl mode: each label's score, in label order (the lowest wins)
+    # Set where correctness is not ``answer == gold``: a regular expression or a list of accepted answers.
+    judged: bool | None = None
 
     @property
     def correct(self) -> bool:
-        return self.answer == self.gold
+        return self.answer == self.gold if self.judged is None else self.judged
 
     def to_json(self) -> dict:
         return {**asdict(self), "correct": self.correct}
@@ -52,6 +58,7 @@ class Outcome:
             prompt_tokens=data["prompt_tokens"],
             truncated=data.get("truncated", False),
             scores=tuple(data.get("scores", ())),
+            judged=data.get("judged"),
         )
 
 

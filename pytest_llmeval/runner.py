@@ -15,7 +15,7 @@ from pytest_llmeval.options import Settings
 from pytest_llmeval.plan import SubjectPlan
 from pytest_llmeval.prompts import Message, Prompt, fit_prompt
 from pytest_llmeval.records import Outcome, Question, SubjectResult
-from pytest_llmeval.scoring import POSTPROCESSORS
+from pytest_llmeval.scoring import RULES
 
 OnBatch = Callable[[int], None]
 
@@ -90,7 +90,7 @@ def build_label_prompts(plan: SubjectPlan, backend: Backend, settings: Settings)
 def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch: OnBatch) -> tuple[list, list]:
     assert plan.questions is not None
     config = plan.spec.config
-    max_out_len = config.max_out_len or settings.max_out_len
+    max_out_len = config.infer_config(plan.subject).max_out_len or settings.max_out_len
     max_prompt_tokens = settings.max_seq_len - max_out_len
     prompts = build_prompts(plan, backend, settings)
     predictions: list[str] = []
@@ -98,19 +98,24 @@ def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch:
         batch = [p.text for p in prompts[start : start + settings.batch_size]]
         predictions += backend.generate(batch, max_out_len, max_prompt_tokens)
         on_batch(len(predictions))
-    extract = POSTPROCESSORS[config.postprocess or "first_capital"]
-    outcomes = [
-        Outcome(
-            index=question.index,
-            prediction=prediction,
-            answer=extract(prediction),
-            gold=question.answer,
-            shots=prompt.shots,
-            prompt_tokens=prompt.tokens,
-            truncated=prompt.tokens > max_prompt_tokens,
+    rule = config.scoring_of(plan.subject)
+    judge = RULES[rule]
+    outcomes = []
+    for question, prompt, prediction in zip(plan.questions, prompts, predictions, strict=True):
+        answer, correct = judge(prediction, question)
+        outcomes.append(
+            Outcome(
+                index=question.index,
+                prediction=prediction,
+                answer=answer,
+                gold=question.answer,
+                shots=prompt.shots,
+                prompt_tokens=prompt.tokens,
+                truncated=prompt.tokens > max_prompt_tokens,
+                # Recorded only where correct is not answer == gold (a pattern, or one of several answers).
+                judged=correct if rule in ("regex", "list") else None,
+            )
         )
-        for question, prompt, prediction in zip(plan.questions, prompts, predictions, strict=True)
-    ]
     return outcomes, prompts
 
 
@@ -164,7 +169,7 @@ def evaluate_subject(
 ) -> Evaluation:
     """Run every question of ``plan`` through ``backend`` in file order, in batches of ``batch_size``."""
     started = time.perf_counter()
-    outcomes, prompts = STEPS[plan.spec.config.mode](plan, backend, settings, on_batch)
+    outcomes, prompts = STEPS[plan.spec.config.mode_of(plan.subject)](plan, backend, settings, on_batch)
     result = SubjectResult(
         config=plan.spec.config.name,
         abbr=plan.abbr,

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
+from collections.abc import Callable
+
+from rapidfuzz.distance import Levenshtein
+
+from pytest_llmeval.records import Question
 
 
 def first_capital(text: str) -> str:
@@ -113,3 +119,79 @@ def first_option_abcd(text: str) -> str:
 
 
 POSTPROCESSORS = {"first_capital": first_capital, "first_option": first_option_abcd}
+
+
+def option_sim(prediction: str, letters: str, texts: tuple[str, ...]) -> str:
+    """OpenCompass's ``OptionSimAccEvaluator`` (custom multiple-choice gen): an option letter for any output.
+
+    Four steps, the first that yields a letter wins: the stripped output is a letter; the 0.2.4 option regexes
+    without the cushion; exactly one option's text appears in the output (case-insensitive); else the option
+    nearest by Levenshtein distance to its letter, its text or ``X. text`` (ties: the earlier letter). So
+    something is always chosen, an empty output included (it is nearest to "A").
+    """
+    stripped = prediction.strip()
+    if stripped in letters and len(stripped) == 1:
+        return stripped
+    found = first_option(stripped, letters, cushion=False)
+    if found:
+        return found
+    lowered = stripped.lower()
+    appearing = [letter for letter, text in zip(letters, texts) if text.lower() in lowered]
+    if len(appearing) == 1:
+        return appearing[0]
+    distances = [
+        (min(Levenshtein.distance(stripped, c) for c in (letter, text, f"{letter}. {text}")), letter)
+        for letter, text in zip(letters, texts)
+    ]
+    return min(distances)[1]
+
+
+def accepted_answers(gold: str) -> list[str]:
+    """A ``list`` row's accepted answers: its answer cell is a JSON array of strings (checked when read)."""
+    return [str(item) for item in json.loads(gold)]
+
+
+# A scoring rule turns a prediction into (extracted answer, correct?) for one question.
+Judge = Callable[[str, Question], tuple[str, bool]]
+
+
+def _letter(extract: Callable[[str], str]) -> Judge:
+    def judge(prediction: str, question: Question) -> tuple[str, bool]:
+        answer = extract(prediction)
+        return answer, answer == question.answer
+
+    return judge
+
+
+def _option_sim(prediction: str, question: Question) -> tuple[str, bool]:
+    letters = "".join(string_letters(len(question.choices)))
+    answer = option_sim(prediction, letters, question.choices)
+    return answer, answer == question.answer
+
+
+def _exact(prediction: str, question: Question) -> tuple[str, bool]:
+    # OpenCompass's AccEvaluator on a question-answer dataset: the raw output must equal the answer.
+    return prediction, prediction == question.answer
+
+
+def _regex(prediction: str, question: Question) -> tuple[str, bool]:
+    return prediction, re.search(question.answer, prediction) is not None
+
+
+def _listed(prediction: str, question: Question) -> tuple[str, bool]:
+    answer = prediction.strip()
+    return answer, answer in (item.strip() for item in accepted_answers(question.answer))
+
+
+def string_letters(count: int) -> str:
+    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[:count]
+
+
+RULES: dict[str, Judge] = {
+    "first_capital": _letter(first_capital),
+    "first_option": _letter(first_option_abcd),
+    "option_sim": _option_sim,
+    "exact": _exact,
+    "regex": _regex,
+    "list": _listed,
+}

@@ -103,7 +103,7 @@ def summarize(specs: Sequence[DatasetSpec], results: Mapping[str, SubjectResult]
                     name=abbr,
                     version=result.version if result else "-",
                     metric="accuracy",
-                    mode=config.mode,
+                    mode=config.mode_of(benchmark.subject(key)),
                     value=result.accuracy if result else None,
                     minimum=spec.minimum(abbr),
                     detail=f"{result.correct}/{result.total}" if result else "not run",
@@ -118,12 +118,13 @@ def summarize(specs: Sequence[DatasetSpec], results: Mapping[str, SubjectResult]
             ]
             complete = len(ran) == len(members)
             metric = metrics[name]
+            modes = {config.mode_of(benchmark.subject(key)) for key in members}
             group_rows.append(
                 Row(
                     name=name,
                     version="-",
                     metric=metric,
-                    mode=config.mode,
+                    mode=modes.pop() if len(modes) == 1 else "mixed",
                     value=_average(ran, metric) if complete else None,
                     minimum=spec.minimum(name),
                     detail=_subjects(len(members)) if complete else f"{len(ran)}/{len(members)} subjects ran",

@@ -26,6 +26,7 @@ class Subject:
     groups: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     weight: int = 1  # for weighted_average groups (MMLU's official test size)
+    scoring: str = ""  # a rule of scoring.RULES for this subject alone (custom datasets); "" = the config's
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,8 @@ class Benchmark:
     answer_field: str
     file_name: Callable[[str, str], str]  # (subject key, split) -> path below data_path
     read: Callable[[Path, str], tuple[Question, ...]]
+    marker: str = ""  # the pytest marker of its items (default: the family); custom datasets share "custom"
+    root: Path | None = None  # where the files are when they live outside --llm-data-dir (custom datasets)
 
     def abbr(self, key: str) -> str:
         return self.abbr_prefix + key
@@ -65,6 +68,8 @@ class Benchmark:
 
     def fields(self, question: Question, answer: str) -> Fields:
         """The row's fields in column order, with ``answer`` as the output field (empty for a generated row)."""
+        if question.columns:
+            return tuple((k, answer if k == question.output_column else v) for k, v in question.columns)
         letters = zip(string.ascii_uppercase, question.choices)  # as many options as the row has
         return ((self.question_field, question.question), *letters, (self.answer_field, answer))
 
@@ -76,7 +81,7 @@ class DatasetConfig:
     name: str  # the name users type (the short alias where there is one)
     hashed_name: str  # OpenCompass's file name, e.g. ceval_gen_5f30c7
     benchmark: Benchmark
-    mode: Mode
+    mode: str  # gen or ppl; "mixed" for a custom folder holding both
     postprocess: str | None  # a key of scoring.POSTPROCESSORS (gen); None in ppl mode
     infer: Callable[[str], InferConfig]
 
@@ -103,6 +108,14 @@ class DatasetConfig:
 
     def infer_config(self, subject: Subject) -> InferConfig:
         return self.infer(subject.prompt_name)
+
+    def mode_of(self, subject: Subject) -> Mode:
+        """gen or ppl for one subject: a folder of custom files may mix them; built-in configs never do."""
+        return self.infer_config(subject).mode
+
+    def scoring_of(self, subject: Subject) -> str:
+        """The scoring rule (a key of ``scoring.RULES``) of a gen subject."""
+        return subject.scoring or self.postprocess or "first_capital"
 
     def abbr(self, subject: Subject) -> str:
         return self.benchmark.abbr(subject.key)

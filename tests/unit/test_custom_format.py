@@ -147,14 +147,19 @@ def test_five_options(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("question,A,B,C,answer\nq,a,b,c,B\n,a,b,c,A\n", "row 1 has no 'question'"),
-        ("question,A,B,C,answer\nq,a,b,c,D\n", "row 0 has answer 'D'; expected one of A, B, C"),
+        ("question,A,B,C,answer\nq,a,b,c,B\n,a,b,c,A\n", "3: no 'question' in this row"),
+        (
+            'question,A,B,C,answer\n"q\non two lines",a,b,c,B\nq,a,b,c,D\n',
+            "4: answer 'D' is not one of the options A, B, C",
+        ),
+        ("question,A,B,C,answer\nq,a,b,c,B,extra\n", "2: 6 fields, but the header names 5"),
+        ("question,A,B\nq,a,b\n", ": no answer column, so nothing can be scored"),
     ],
 )
 def test_bad_rows_are_one_line(tmp_path, text, message):
-    from pytest_llmeval.datasets.custom import check_rows
+    from pytest_llmeval.datasets.custom import check_rows, read_numbered
 
     path = write(tmp_path, "law.csv", text)
-    meta, rows = meta_of(path)
-    with pytest.raises(LlmEvalError, match=re.escape(f"{path}: {message}")):
-        check_rows(meta, rows, path)
+    with pytest.raises(LlmEvalError, match=re.escape(f"{path}{':' if message[0].isdigit() else ''}{message}")):
+        rows = read_numbered(path)
+        check_rows(detect(path, rows[0][1]), rows, path)
