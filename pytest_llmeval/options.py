@@ -36,6 +36,15 @@ _OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("output-dir", "DIR", "where run folders are written (default outputs/llmeval)", "outputs/llmeval"),
     ("limit", "N", "evaluate only the first N questions of each subject (smoke runs)", None),
     ("preset", "NAME", "an OpenCompass model config's settings, e.g. hf_internlm2_chat_1_8b (options still win)", None),
+    (
+        "custom-dataset",
+        "PATH",
+        "your own dataset in OpenCompass's custom format: a .jsonl/.csv file, or a folder of them (one item per file)",
+        None,
+    ),
+    ("custom-meta-path", "PATH", "the custom dataset's metadata file (default: <file>.meta.json beside it)", None),
+    ("custom-data-type", "mcq|qa", "override the custom dataset's detected type", None),
+    ("custom-infer-method", "gen|ppl", "override the custom dataset's inference method (default gen)", None),
 )
 _LIST_OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("model-kwargs", "K=V", "from_pretrained kwargs for the model, OpenCompass-style: torch_dtype=torch.float16"),
@@ -99,6 +108,10 @@ class Settings:
     meta_template: str | None = None  # "chatml" from a preset: prompts rendered with InternLM2's meta template
     eos_token_ids: tuple[int, ...] = ()
     end_str: str | None = None
+    custom_dataset: Path | None = None
+    custom_meta_path: Path | None = None
+    custom_data_type: str | None = None
+    custom_infer_method: str | None = None
 
     def to_json(self) -> dict:
         return {
@@ -286,6 +299,10 @@ def data_dir(config: pytest.Config) -> Path:
     return Path(_raw(config, "data-dir", "data") or "data").expanduser()
 
 
+def _absolute(text: str | None) -> Path | None:
+    return Path(os.path.abspath(Path(text).expanduser())) if text else None
+
+
 def _preset(name: str | None) -> Preset | None:
     if name is None:
         return None
@@ -321,6 +338,16 @@ def read_settings(config: pytest.Config) -> Settings:
 
     # Names are checked where they become dataset specs (suite.make_spec), with the same message.
     datasets = tuple(_raw_list(config, "datasets"))
+    custom = {
+        name: raw[name] for name in ("custom-dataset", "custom-meta-path", "custom-data-type", "custom-infer-method")
+    }
+    if not custom["custom-dataset"]:
+        given = next((name for name, value in custom.items() if value), None)
+        if given:
+            raise pytest.UsageError(f"--llm-{given} applies to --llm-custom-dataset PATH, which is not given")
+    for name, choices in (("custom-data-type", ("mcq", "qa")), ("custom-infer-method", ("gen", "ppl"))):
+        if custom[name] is not None and custom[name] not in choices:
+            raise pytest.UsageError(f"--llm-{name}: {custom[name]!r} is not one of {', '.join(choices)}")
 
     model_kwargs = parse_kwargs("--llm-model-kwargs", _raw_list(config, "model-kwargs"))
     tokenizer_kwargs = parse_kwargs("--llm-tokenizer-kwargs", _raw_list(config, "tokenizer-kwargs"))
@@ -350,6 +377,10 @@ def read_settings(config: pytest.Config) -> Settings:
         meta_template=preset.meta_template if preset else None,
         eos_token_ids=preset.eos_token_ids if preset else (),
         end_str=preset.end_str if preset else None,
+        custom_dataset=_absolute(custom["custom-dataset"]),
+        custom_meta_path=_absolute(custom["custom-meta-path"]),
+        custom_data_type=custom["custom-data-type"],
+        custom_infer_method=custom["custom-infer-method"],
     )
     if settings.max_out_len >= settings.max_seq_len:
         raise pytest.UsageError(

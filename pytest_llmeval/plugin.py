@@ -22,6 +22,7 @@ from pytest_llmeval import options
 from pytest_llmeval.console import LiveProgress, render_summary, worker_lines
 from pytest_llmeval.datasets.benchmarks import BENCHMARKS
 from pytest_llmeval.datasets.custom_dataset import MARKER as CUSTOM_MARKER
+from pytest_llmeval.datasets.custom_dataset import CustomSource
 from pytest_llmeval.devices import auto_workers, check_worker_count, claim_devices, count_gpus
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.invocation import repair_or_refuse
@@ -67,9 +68,17 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """``--llm-list``: print the matching presets and configs and exit 0 without collecting, as ``--markers`` does."""
     if config.option.llm_list is None:
         return None
-    from pytest_llmeval.listing import render_listing
+    from pytest_llmeval.listing import find_suites, render_listing
 
-    sys.stdout.write(render_listing(config.option.llm_list, options.data_dir(config)))
+    roots = [Path(arg.split("::")[0]) for arg in config.args] or [config.rootpath]
+    extra = []
+    try:
+        settings = options.read_settings(config)
+        if settings.custom_dataset:
+            extra.append(make_spec("--llm-custom-dataset", None, source=custom_source_of(settings)))
+    except LlmEvalError as error:
+        raise pytest.UsageError(str(error)) from None
+    sys.stdout.write(render_listing(config.option.llm_list, options.data_dir(config), find_suites(roots), extra))
     return 0
 
 
@@ -100,6 +109,11 @@ def pytest_configure(config: pytest.Config) -> None:
                 state.declare(spec, "--llm-datasets")
                 DatasetNode.check(spec, settings)
                 state.planned.append((spec, plan_subjects(spec, data_dir, settings.limit)))
+        if settings.custom_dataset:
+            spec = make_spec("--llm-custom-dataset", None, source=custom_source_of(settings))
+            state.declare(spec, "--llm-custom-dataset")
+            DatasetNode.check(spec, settings)
+            state.planned.append((spec, plan_subjects(spec, None, settings.limit)))
         if not _is_worker(config) and settings.model and not config.option.collectonly:
             # Last, once every check passed: a refused run leaves no empty folder behind.
             state.run_dir = new_run_dir(settings.output_dir)
@@ -154,6 +168,17 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if fnmatch(file_path.name, SUITE_PATTERN):
         return SuiteFile.from_parent(parent, path=file_path)
     return None
+
+
+def custom_source_of(settings: options.Settings) -> CustomSource:
+    """``--llm-custom-dataset`` and its companions, as OpenCompass's ``--custom-dataset-*`` options read."""
+    assert settings.custom_dataset is not None
+    return CustomSource(
+        path=settings.custom_dataset,
+        meta_path=settings.custom_meta_path,
+        data_type=settings.custom_data_type,
+        infer_method=settings.custom_infer_method,
+    )
 
 
 def _table_order(families: list[str], spec: DatasetSpec) -> tuple[int, str]:

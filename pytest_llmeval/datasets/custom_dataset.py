@@ -103,7 +103,7 @@ def read_file(path: Path, meta_path: Path | None, overrides: dict[str, str], whe
     if found.is_file():
         meta = merge(meta, read_meta_file(found), str(found), columns)
         check_fields(meta, str(found), columns)
-    meta = merge(meta, overrides, where, columns)
+    meta = merge(meta, overrides, f"{where}: {path}", columns)
     check_fields(meta, str(path), columns)
     check_rows(meta, rows, path)
     return CustomFile(path, meta, infer_config(meta), questions(meta, rows))

@@ -127,7 +127,10 @@ def test_make_spec_matches_parse_suite(tmp_path):
             entry('subjects = ["law"]\n[dataset.thresholds]\n"ceval-computer*" = 40\n'),
             "threshold pattern 'ceval-computer*' matches no subject",
         ),
-        (entry("threshold = 3\n"), "#1: unknown key 'threshold'; keys are abbr, config, data_type, infer_method, meta_path, path, subjects, thresholds"),
+        (
+            entry("threshold = 3\n"),
+            "#1: unknown key 'threshold'; keys are abbr, config, data_type, infer_method, meta_path, path, subjects, thresholds",
+        ),
         (entry("thresholds = 40\n"), "#1: thresholds must be a table"),
         ('config = "ceval_gen"\n', "no [[dataset]] entries"),
         ("", "no [[dataset]] entries"),
