@@ -28,7 +28,7 @@ from transformers.utils import logging as hf_logging
 from pytest_llmeval.ceval import SUBJECTS, Subject, read_split, split_path
 from pytest_llmeval.configs import CEVAL_GEN
 from pytest_llmeval.errors import LlmEvalError
-from pytest_llmeval.prompts import chat_messages, render_plain
+from pytest_llmeval.prompts import Message, chat_messages, render_plain
 from pytest_llmeval.records import Question
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,15 @@ class _SubjectData:
 
 
 @dataclass(frozen=True, slots=True)
+class Lesson:
+    """One prompt the model learns to answer: its plain text, the same as chat turns, and the answer text."""
+
+    plain: str
+    messages: tuple[Message, ...]
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Example:
     """One training sequence: prompt ids, then the tokens the model must emit after it."""
 
@@ -93,14 +102,14 @@ def _corpus(data_dir: Path, subjects: Sequence[_SubjectData]) -> list[str]:
     return texts
 
 
-def _train_bpe(texts: Sequence[str]) -> Tokenizer:
+def _train_bpe(texts: Sequence[str], letters: str = LETTERS) -> Tokenizer:
     tokenizer = Tokenizer(models.BPE(unk_token=UNK))
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
         [
             # Isolating the answer letters keeps them single tokens that never merge
             # with a neighbour, so encode(prompt + "A") == encode(prompt) + [id("A")]
             # and what the model is trained to emit is what a re-encoding would give.
-            pre_tokenizers.Split(Regex(f"[{LETTERS}]"), behavior="isolated"),
+            pre_tokenizers.Split(Regex(f"[{letters}]"), behavior="isolated"),
             pre_tokenizers.ByteLevel(add_prefix_space=False),
         ]
     )
@@ -150,24 +159,32 @@ def _save_tokenizer(tokenizer: PreTrainedTokenizerFast, out_dir: Path) -> None:
     path.write_text(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _examples(tokenizer: PreTrainedTokenizerFast, subjects: Sequence[_SubjectData]) -> list[_Example]:
-    eos_id = tokenizer.convert_tokens_to_ids(EOS)
-    im_end_id = tokenizer.convert_tokens_to_ids(IM_END)
-    examples = []
+def _lessons(subjects: Sequence[_SubjectData]) -> list[Lesson]:
+    lessons = []
     for data in subjects:
         template = CEVAL_GEN.round_template(data.subject)
         # Every shot count down to zero, since the plugin drops shots when a
         # prompt exceeds the maximum sequence length.
         for shots in range(min(CEVAL_GEN.shots, len(data.dev)) + 1):
             for question in data.val:
-                letter_id = tokenizer.convert_tokens_to_ids(question.answer)
                 plain = render_plain(template, data.dev[:shots], question)
-                messages = chat_messages(template, data.dev[:shots], question)
-                chat = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-                # The template writes BOS as text; the tokenizer adds it again when encoding.
-                chat = chat.removeprefix(BOS)
-                examples.append(_Example(tuple(tokenizer.encode(plain)), (letter_id, eos_id)))
-                examples.append(_Example(tuple(tokenizer.encode(chat)), (letter_id, im_end_id)))
+                messages = tuple(chat_messages(template, data.dev[:shots], question))
+                lessons.append(Lesson(plain, messages, question.answer))
+    return lessons
+
+
+def _examples(tokenizer: PreTrainedTokenizerFast, lessons: Sequence[Lesson]) -> list[_Example]:
+    """Each lesson twice: the plain prompt ending in ``</s>``, the chat prompt ending in ``<|im_end|>``."""
+    eos_id = tokenizer.convert_tokens_to_ids(EOS)
+    im_end_id = tokenizer.convert_tokens_to_ids(IM_END)
+    examples = []
+    for lesson in lessons:
+        answer = tuple(tokenizer.encode(lesson.answer, add_special_tokens=False))
+        chat = tokenizer.apply_chat_template(list(lesson.messages), tokenize=False, add_generation_prompt=True)
+        # The template writes BOS as text; the tokenizer adds it again when encoding.
+        chat = chat.removeprefix(BOS)
+        examples.append(_Example(tuple(tokenizer.encode(lesson.plain)), (*answer, eos_id)))
+        examples.append(_Example(tuple(tokenizer.encode(chat)), (*answer, im_end_id)))
     return examples
 
 
@@ -192,11 +209,16 @@ _Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 def _batches(examples: Sequence[_Example], pad_id: int) -> list[_Batch]:
-    """Group examples of similar length and pad each group on the right."""
-    order = sorted(range(len(examples)), key=lambda i: len(examples[i].prompt))
+    """Group examples of similar length (and equal answer length) and pad each group on the right."""
+    order = sorted(range(len(examples)), key=lambda i: (len(examples[i].target), len(examples[i].prompt)))
+    groups: list[list[_Example]] = []
+    for i in order:
+        if groups and len(groups[-1]) < BATCH_SIZE and len(groups[-1][0].target) == len(examples[i].target):
+            groups[-1].append(examples[i])
+        else:
+            groups.append([examples[i]])
     batches = []
-    for start in range(0, len(order), BATCH_SIZE):
-        members = [examples[i] for i in order[start : start + BATCH_SIZE]]
+    for members in groups:
         # Input is the prompt plus all but the last target token; the target
         # tokens are predicted from the last prompt position onwards.
         sequences = [list(e.prompt) + list(e.target[:-1]) for e in members]
@@ -272,9 +294,25 @@ def _train(model: LlamaForCausalLM, examples: Sequence[_Example], pad_id: int, s
 
 def build_tiny_model(out_dir: Path, data_dir: Path, *, train: bool = True, seed: int = 0, max_epochs: int = 40) -> Path:
     """Write a tiny Llama checkpoint and tokenizer for the C-Eval data in ``data_dir`` to ``out_dir``."""
-    out_dir, data_dir = Path(out_dir), Path(data_dir)
+    data_dir = Path(data_dir)
     subjects = _load_subjects(data_dir)
-    tokenizer = _wrap(_train_bpe(_corpus(data_dir, subjects)))
+    lessons = _lessons(subjects) if train else []
+    return build_model(out_dir, _corpus(data_dir, subjects), lessons, train=train, seed=seed, max_epochs=max_epochs)
+
+
+def build_model(
+    out_dir: Path,
+    corpus: Sequence[str],
+    lessons: Sequence[Lesson],
+    *,
+    train: bool = True,
+    seed: int = 0,
+    max_epochs: int = 40,
+    letters: str = LETTERS,
+) -> Path:
+    """Write a tiny checkpoint whose tokenizer is trained on ``corpus`` and which has learnt ``lessons``."""
+    out_dir = Path(out_dir)
+    tokenizer = _wrap(_train_bpe(corpus, letters))
     out_dir.mkdir(parents=True, exist_ok=True)
     # A private RNG stream: the same seed gives the same weights, and the
     # caller's global torch RNG state is left as it was.
@@ -282,7 +320,7 @@ def build_tiny_model(out_dir: Path, data_dir: Path, *, train: bool = True, seed:
         torch.manual_seed(seed)
         model = LlamaForCausalLM(_model_config(tokenizer))
         if train:
-            _train(model, _examples(tokenizer, subjects), tokenizer.pad_token_id, seed, max_epochs)
+            _train(model, _examples(tokenizer, lessons), tokenizer.pad_token_id, seed, max_epochs)
     model.eval()
     model.generation_config = GenerationConfig(
         bos_token_id=tokenizer.bos_token_id,
