@@ -29,3 +29,14 @@ def untrained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from pytest_llmeval.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("untrained") / "model", SAMPLE_DATA, train=False)
+
+
+@pytest.fixture(scope="session")
+def exam_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Llama trained on the custom-dataset example's gen prompts (examples/custom): it must pass its gate."""
+    from custom_exam import exam_corpus, exam_lessons
+
+    from pytest_llmeval.tiny import build_model
+
+    out = tmp_path_factory.mktemp("exam") / "model"
+    return build_model(out, exam_corpus(), exam_lessons(), letters="ABCDE", max_epochs=20)

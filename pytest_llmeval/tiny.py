@@ -53,6 +53,7 @@ LR_DECAY = 0.8
 # enough slack that left padding and batch composition at evaluation time,
 # which perturb logits slightly, cannot flip an answer.
 MARGIN = 2.0
+MIN_EPOCH_EXAMPLES = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,7 +321,10 @@ def build_model(
         torch.manual_seed(seed)
         model = LlamaForCausalLM(_model_config(tokenizer))
         if train:
-            _train(model, _examples(tokenizer, lessons), tokenizer.pad_token_id, seed, max_epochs)
+            examples = _examples(tokenizer, lessons)
+            # A handful of lessons gives too few updates per epoch for the decaying rate: repeat them.
+            examples *= max(1, MIN_EPOCH_EXAMPLES // max(len(examples), 1))
+            _train(model, examples, tokenizer.pad_token_id, seed, max_epochs)
     model.eval()
     model.generation_config = GenerationConfig(
         bos_token_id=tokenizer.bos_token_id,
