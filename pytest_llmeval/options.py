@@ -129,6 +129,10 @@ class Settings:
             "limit": self.limit,
             "preset": self.preset,
             "meta_template": self.meta_template,
+            "custom_dataset": str(self.custom_dataset) if self.custom_dataset else None,
+            "custom_meta_path": str(self.custom_meta_path) if self.custom_meta_path else None,
+            "custom_data_type": self.custom_data_type,
+            "custom_infer_method": self.custom_infer_method,
         }
 
 

@@ -181,6 +181,13 @@ def custom_source_of(settings: options.Settings) -> CustomSource:
     )
 
 
+def _discard_if_empty(run_dir: Path) -> None:
+    try:
+        run_dir.rmdir()  # only ever removes an empty folder
+    except OSError:
+        pass
+
+
 def _table_order(families: list[str], spec: DatasetSpec) -> tuple[int, str]:
     """Built-in families in their fixed order, then custom datasets by name."""
     family = spec.config.family
@@ -290,6 +297,7 @@ class RunHooks:
         if not _is_xdist_controller(self.config) and state.model_loads:
             state.worker_stats[state.worker] = state.stats()
         if not state.specs:
+            _discard_if_empty(state.run_dir)  # a run stopped at collection leaves no empty folder behind
             return
         # Also after a failure or Ctrl-C: whatever finished is summarised and kept.
         # A fixed order of families (C-Eval, MMLU, CMMLU), so that the table is the same whichever worker

@@ -242,7 +242,10 @@ def infer_config(meta: CustomMeta) -> InferConfig:
     if meta.template is not None:
         template = meta.template
     elif meta.infer_method == "ppl":
-        by_label = tuple((x, Rounds((human, Turn("BOT", meta.bot_prompt or f"Answer: {x}")))) for x in meta.options)
+        # Each label's BOT turn is the bot prompt with the answer field set to that label ("Answer: A", …).
+        bot = meta.bot_prompt or f"Answer: {{{meta.output_column}}}"
+        answer_field = f"{{{meta.output_column}}}"
+        by_label = tuple((x, Rounds((human, Turn("BOT", bot.replace(answer_field, x))))) for x in meta.options)
         template = Template(by_label=by_label)
     else:
         if meta.data_type == "mcq":
