@@ -44,6 +44,15 @@ def assert_clean(result: pytest.RunResult, code: int, line: str) -> None:
             ["--llm-datasets", "ceval_foo"],
             "--llm-datasets: unknown dataset config 'ceval_foo'; did you mean ceval_ppl or ceval_gen? known: ceval_gen, ",
         ),
+        (
+            ["--llm-custom-infer-method=ppl"],
+            "--llm-custom-infer-method applies to --llm-custom-dataset PATH, which is not given",
+        ),
+        (
+            ["--llm-custom-dataset=exam.csv", "--llm-custom-data-type=mc"],
+            "--llm-custom-data-type: 'mc' is not one of mcq, qa",
+        ),
+        (["--llm-custom-dataset=exam.csv"], "exam.csv not found"),
     ],
 )
 def test_bad_option_values(project, args, line):
