@@ -2,7 +2,10 @@
 
 A backend counts tokens, renders chat prompts and generates, and says where it runs. The
 transformers implementation lives in ``hf.py``; a serving backend (an
-OpenAI-compatible server) implements the same methods.
+OpenAI-compatible server) implements the same methods. A backend may also offer
+``label_scores(questions, max_seq_len, batch_size, on_batch)``: every question's label
+scores at once, equal to ``perplexity`` of each label text, with shared work done once; the
+runner uses it when present (``hf.py`` runs shared prefixes once and labels in one pass).
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ tokenizer's truncation side, only the new tokens decoded.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+import inspect
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -116,6 +118,11 @@ class HFBackend:
         return backend
 
     @property
+    def _cache_arg(self) -> str:
+        """The forward argument that takes a KV cache: ``cache`` in newer transformers, ``past_key_values`` before."""
+        return "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
+
+    @property
     def device(self) -> str:
         return str(next(self.model.parameters()).device)
 
@@ -166,6 +173,95 @@ class HFBackend:
         return (losses.sum(-1) / (ids != pad).sum(-1)).tolist()
 
     @torch.inference_mode()
+    def label_scores(
+        self,
+        questions: Sequence[Sequence[str]],
+        max_seq_len: int,
+        batch_size: int,
+        on_batch: Callable[[int], None] = lambda done: None,
+    ) -> list[list[float]]:
+        """``perplexity`` of every label text of every question, with the work they share done once.
+
+        Label prompts of a question differ only in their last token (``…答案: A`` / ``…答案: B``), and the
+        questions of a subject share their few-shot prefix. So each group of questions sharing a token prefix
+        runs that prefix once, keeps its KV cache, and continues every question's own tokens from it in
+        batches; each label's last token is scored from the last position's logits. The split is made on the
+        token ids of the full prompts, so no tokenizer merge across the boundary can make it differ from the
+        reference. Questions that do not fit this shape (a label longer than one token, a prompt over
+        ``max_seq_len``) are scored by ``perplexity`` itself.
+        """
+        scores: list[list[float] | None] = [None] * len(questions)
+        pad = self.tokenizer.pad_token_id
+        shapes = [_label_shape(self.tokenizer(list(texts))["input_ids"], max_seq_len, pad) for texts in questions]
+        plain = [i for i, shape in enumerate(shapes) if shape is None]
+        done = 0
+        for group in _prefix_groups([(i, shape) for i, shape in enumerate(shapes) if shape is not None]):
+            for index, values in self._score_group(group, batch_size):
+                scores[index] = values
+                done += 1
+                on_batch(done)
+        for i in plain:  # as the reference loop would: this question's labels in batches
+            texts = list(questions[i])
+            scores[i] = [
+                v
+                for k in range(0, len(texts), batch_size)
+                for v in self.perplexity(texts[k : k + batch_size], max_seq_len)
+            ]
+            done += 1
+            on_batch(done)
+        assert all(s is not None for s in scores)
+        return scores  # type: ignore[return-value]
+
+    def _score_group(self, group: list[tuple[int, LabelShape]], batch_size: int) -> Iterator[tuple[int, list[float]]]:
+        pad = self.tokenizer.pad_token_id
+        prefix = _common_prefix([shape.common for _, shape in group])
+        # Every question keeps at least one token of its own after the shared prefix.
+        prefix = prefix[: min(len(shape.common) for _, shape in group) - 1]
+        device = self.model.device
+        out = self.model(input_ids=torch.tensor([prefix], device=device), use_cache=True)
+        prefix_logits = out.logits[0].float()
+        prefix_cache = out.get("cache", None) or out.get("past_key_values", None)
+        targets = torch.tensor(prefix[1:], device=device)
+        prefix_nll = float((_nll(prefix_logits[:-1], targets) * (targets != pad)).sum())
+        last = prefix_logits[-1]
+        size = len(prefix)
+        for start in range(0, len(group), batch_size):
+            members = group[start : start + batch_size]
+            tails = [shape.common[size:] for _, shape in members]
+            width = max(len(t) for t in tails)
+            ids = torch.full((len(members), width), pad if pad is not None else 0, dtype=torch.long)
+            mask = torch.zeros((len(members), size + width), dtype=torch.long)
+            mask[:, :size] = 1
+            for row, tail in enumerate(tails):
+                ids[row, : len(tail)] = torch.tensor(tail)
+                mask[row, size : size + len(tail)] = 1
+            cache = copy.deepcopy(prefix_cache)
+            cache.batch_repeat_interleave(len(members))
+            positions = torch.arange(size, size + width).unsqueeze(0).expand(len(members), -1)
+            logits = self.model(
+                input_ids=ids.to(device),
+                attention_mask=mask.to(device),
+                position_ids=positions.to(device),
+                use_cache=True,
+                **{self._cache_arg: cache},
+            ).logits.float()
+            for row, (index, shape) in enumerate(members):
+                tail = tails[row]
+                # Logits predicting each of this question's own tokens, then the label token.
+                before = torch.cat([last.unsqueeze(0), logits[row, : len(tail)]])
+                own = torch.tensor(tail, device=device)
+                own_nll = float((_nll(before[:-1], own) * (own != pad)).sum())
+                label_ids = torch.tensor(shape.labels, device=device)
+                label_nll = _nll(before[-1].expand(len(shape.labels), -1), label_ids) * (label_ids != pad)
+                yield (
+                    index,
+                    [
+                        (prefix_nll + own_nll + float(value)) / count
+                        for value, count in zip(label_nll.tolist(), shape.counts, strict=True)
+                    ],
+                )
+
+    @torch.inference_mode()
     def generate(self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int) -> list[str]:
         encoded = self.encode(prompts, max_prompt_tokens)
         config = copy.copy(self.generation_config)
@@ -176,3 +272,54 @@ class HFBackend:
         if self.chat_stop:
             texts = [text.split(self.chat_stop)[0] for text in texts]
         return texts
+
+
+@dataclass(frozen=True, slots=True)
+class LabelShape:
+    """One question's label prompts as token ids: the part they share, each label's one last token, and each
+    full prompt's token count as OpenCompass divides by it (tokens that are not the pad id)."""
+
+    common: tuple[int, ...]
+    labels: tuple[int, ...]
+    counts: tuple[int, ...]
+
+
+def _label_shape(ids: Sequence[Sequence[int]], max_seq_len: int, pad: int | None) -> LabelShape | None:
+    """The shape one forward pass can score, or None when the labels differ in more than their last token."""
+    if any(len(row) > max_seq_len or len(row) != len(ids[0]) for row in ids) or len(ids[0]) < 3:
+        return None
+    common = tuple(ids[0][:-1])
+    if any(tuple(row[:-1]) != common for row in ids):
+        return None
+    counts = tuple(sum(token != pad for token in row) for row in ids)
+    return LabelShape(common, tuple(row[-1] for row in ids), counts)
+
+
+def _common_prefix(rows: Sequence[Sequence[int]]) -> list[int]:
+    first = rows[0]
+    size = min(len(row) for row in rows)
+    for row in rows[1:]:
+        size = next((k for k in range(size) if row[k] != first[k]), size)
+    return list(first[:size])
+
+
+def _prefix_groups(shapes: Sequence[tuple[int, LabelShape]]) -> list[list[tuple[int, LabelShape]]]:
+    """Questions grouped by the prefix they share (a subject's five shots; fewer where shots were dropped).
+
+    A question joins the first group whose leader shares at least half of its own tokens, else starts one.
+    """
+    groups: list[list[tuple[int, LabelShape]]] = []
+    for item in shapes:
+        common = item[1].common
+        for group in groups:
+            shared = len(_common_prefix([group[0][1].common, common]))
+            if shared * 2 >= len(common):
+                group.append(item)
+                break
+        else:
+            groups.append([item])
+    return groups
+
+
+def _nll(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.cross_entropy(logits, targets, reduction="none")

@@ -77,6 +77,16 @@ def add_options(parser: pytest.Parser) -> None:
         group.addoption(f"--llm-{name}", dest=dest(name), metavar=metavar, nargs="+", default=None, help=help_text)
         parser.addini(dest(name), help_text, type="args", default=[])
     group.addoption(
+        "--llm-no-prefix-cache",
+        dest=dest("no-prefix-cache"),
+        action="store_true",
+        default=None,
+        help="score every prompt whole, as the reference loop does, instead of reusing shared prefixes (to verify)",
+    )
+    parser.addini(
+        dest("no-prefix-cache"), "score every prompt whole (see --llm-no-prefix-cache)", type="bool", default=False
+    )
+    group.addoption(
         "--llm-list",
         dest="llm_list",
         metavar="PATTERN",
@@ -112,6 +122,7 @@ class Settings:
     custom_meta_path: Path | None = None
     custom_data_type: str | None = None
     custom_infer_method: str | None = None
+    prefix_cache: bool = True  # shared prefixes computed once (ppl: one pass per question); off = reference path
 
     def to_json(self) -> dict:
         return {
@@ -133,6 +144,7 @@ class Settings:
             "custom_meta_path": str(self.custom_meta_path) if self.custom_meta_path else None,
             "custom_data_type": self.custom_data_type,
             "custom_infer_method": self.custom_infer_method,
+            "prefix_cache": self.prefix_cache,
         }
 
 
@@ -385,6 +397,7 @@ def read_settings(config: pytest.Config) -> Settings:
         custom_meta_path=_absolute(custom["custom-meta-path"]),
         custom_data_type=custom["custom-data-type"],
         custom_infer_method=custom["custom-infer-method"],
+        prefix_cache=not (config.getoption(dest("no-prefix-cache")) or config.getini(dest("no-prefix-cache"))),
     )
     if settings.max_out_len >= settings.max_seq_len:
         raise pytest.UsageError(

@@ -124,11 +124,17 @@ def _score_labels(plan: SubjectPlan, backend: Backend, settings: Settings, on_ba
     assert plan.questions is not None
     labels = plan.spec.config.infer_config(plan.subject).labels
     per_question = build_label_prompts(plan, backend, settings)
-    texts = [prompt.text for prompts in per_question for prompt in prompts]
     scores: list[float] = []
-    for start in range(0, len(texts), settings.batch_size):
-        scores += backend.perplexity(texts[start : start + settings.batch_size], settings.max_seq_len)
-        on_batch(len(scores) // len(labels))
+    shared = getattr(backend, "label_scores", None)
+    if settings.prefix_cache and shared is not None:
+        # One pass per question over what its labels share, the subject's shots computed once.
+        questions = [tuple(prompt.text for prompt in prompts) for prompts in per_question]
+        scores = [v for row in shared(questions, settings.max_seq_len, settings.batch_size, on_batch) for v in row]
+    else:
+        texts = [prompt.text for prompts in per_question for prompt in prompts]
+        for start in range(0, len(texts), settings.batch_size):
+            scores += backend.perplexity(texts[start : start + settings.batch_size], settings.max_seq_len)
+            on_batch(len(scores) // len(labels))
     outcomes, prompts = [], []
     for number, (question, label_prompts) in enumerate(zip(plan.questions, per_question, strict=True)):
         own = tuple(scores[number * len(labels) : (number + 1) * len(labels)])

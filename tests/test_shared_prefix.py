@@ -1,0 +1,102 @@
+"""Shared-prefix scoring (``label_scores``) against the reference ``perplexity``, on the tiny model.
+
+The fast path runs each subject's shots once and every question's labels in one pass; it must give
+the reference scores within float tolerance and the same predictions, whether shots were dropped to fit
+``max_seq_len``, prompts were cut, or labels are longer than one token (scored by the reference itself).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from pytest_llmeval.ceval import SUBJECTS
+from pytest_llmeval.demo import SAMPLE_DATA
+from pytest_llmeval.options import Settings
+from pytest_llmeval.plan import plan_subjects
+from pytest_llmeval.runner import build_label_prompts
+from pytest_llmeval.suite import make_spec
+
+SAMPLE_SUBJECTS = [s.key for s in SUBJECTS if (SAMPLE_DATA / "ceval/formal_ceval/val" / f"{s.key}_val.csv").exists()]
+
+
+def load(model):
+    from pytest_llmeval.hf import HFBackend
+
+    return HFBackend.load(Settings(model=model, tokenizer=model, model_abbr="tiny"))
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_model):
+    return load(tiny_model)
+
+
+def sample_questions(backend, max_seq_len: int) -> tuple[list[tuple[str, ...]], list[int]]:
+    """Every sample question's ceval_ppl label prompts, shots dropped as the runner drops them."""
+    settings = Settings(model=None, tokenizer=None, model_abbr="tiny", max_seq_len=max_seq_len)
+    spec = make_spec("test", "ceval_ppl", SAMPLE_SUBJECTS)
+    questions, shots = [], []
+    for plan in plan_subjects(spec, SAMPLE_DATA, None):
+        for prompts in build_label_prompts(plan, backend, settings):
+            questions.append(tuple(p.text for p in prompts))
+            shots.append(prompts[-1].shots)
+    return questions, shots
+
+
+def reference(backend, questions, max_seq_len):
+    return [backend.perplexity(list(texts), max_seq_len) for texts in questions]
+
+
+@pytest.mark.parametrize("max_seq_len", [2048, 120, 40])
+def test_one_pass_equals_the_reference_on_every_sample_question(trained, max_seq_len):
+    questions, shots = sample_questions(trained, max_seq_len)
+    if max_seq_len == 120:
+        assert set(shots) == {1, 2}, "shots dropped, and not alike for every question"
+    fast = trained.label_scores(questions, max_seq_len, batch_size=4)
+    slow = reference(trained, questions, max_seq_len)
+    assert len(fast) == len(questions) == 50
+    for got, want in zip(fast, slow, strict=True):
+        assert got == pytest.approx(want, rel=1e-4, abs=1e-5)
+        assert got.index(min(got)) == want.index(min(want))
+
+
+def test_batch_size_does_not_change_the_scores(trained):
+    questions, _ = sample_questions(trained, 2048)
+    one = trained.label_scores(questions[:9], 2048, batch_size=1)
+    many = trained.label_scores(questions[:9], 2048, batch_size=8)
+    for a, b in zip(one, many, strict=True):
+        assert a == pytest.approx(b, rel=1e-5, abs=1e-6)
+
+
+def test_labels_longer_than_one_token_are_scored_whole(trained):
+    questions = [
+        ("问题：天空是什么颜色？\n答案: 蓝色的天空", "问题：天空是什么颜色？\n答案: 红"),
+        ("问题：一加一等于几？\n答案: A", "问题：一加一等于几？\n答案: B"),
+    ]
+    progress = []
+    fast = trained.label_scores(questions, 2048, batch_size=4, on_batch=progress.append)
+    for got, want in zip(fast, reference(trained, questions, 2048), strict=True):
+        assert got == pytest.approx(want, rel=1e-4, abs=1e-5)
+    assert progress[-1] == 2
+
+
+def test_the_reference_switch_gives_the_same_predictions(project, run_llm, untrained_model, last_run):
+    """--llm-no-prefix-cache runs OpenCompass's four passes per question; the default one pass agrees."""
+
+    suite = '[[dataset]]\nconfig = "ceval_ppl"\nsubjects = ["law", "marxism"]\n'
+    project.path.joinpath("llmeval_sample.toml").write_text(suite, encoding="utf-8")
+
+    def predictions(*args: str) -> tuple[dict, dict]:
+        result = run_llm(untrained_model, *args)
+        assert result.ret in (0, 1), result.stdout.str()
+        record = json.loads((last_run() / "llmeval.json").read_text(encoding="utf-8"))
+        picked = {s["abbr"]: [o["prediction"] for o in s["outcomes"]] for s in record["subjects"]}
+        return picked, record["settings"]
+
+    fast, fast_settings = predictions()
+    time.sleep(1.1)  # run folders are named by the second
+    slow, slow_settings = predictions("--llm-no-prefix-cache")
+    assert fast == slow and len(fast) == 2
+    assert (fast_settings["prefix_cache"], slow_settings["prefix_cache"]) == (True, False)
