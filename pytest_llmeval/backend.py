@@ -6,6 +6,8 @@ OpenAI-compatible server) implements the same methods. A backend may also offer
 ``label_scores(questions, max_seq_len, batch_size, on_batch)``: every question's label
 scores at once, equal to ``perplexity`` of each label text, with shared work done once; the
 runner uses it when present (``hf.py`` runs shared prefixes once and labels in one pass).
+Likewise ``generate_all(prompts, max_out_len, max_prompt_tokens, batch_size, on_batch)``:
+a whole subject's generations in the prompts' order.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import copy
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 import transformers
@@ -121,6 +121,15 @@ class HFBackend:
     def _cache_arg(self) -> str:
         """The forward argument that takes a KV cache: ``cache`` in newer transformers, ``past_key_values`` before."""
         return "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
+
+    @property
+    def _last_logits_only(self) -> dict[str, int]:
+        """Ask the forward for the last position's logits only, where it can (a prefix needs none of them)."""
+        parameters = inspect.signature(self.model.forward).parameters
+        for name in ("logits_to_keep", "num_logits_to_keep"):
+            if name in parameters:
+                return {name: 1}
+        return {}
 
     @property
     def device(self) -> str:
@@ -262,6 +271,82 @@ class HFBackend:
                 )
 
     @torch.inference_mode()
+    def generate_all(
+        self,
+        prompts: Sequence[str],
+        max_out_len: int,
+        max_prompt_tokens: int,
+        batch_size: int,
+        on_batch: Callable[[int], None] = lambda done: None,
+    ) -> list[str]:
+        """``generate`` over a whole subject, in the prompts' order, with the work they share done once.
+
+        Prompts are tokenized (and cut) exactly as ``generate`` does, then grouped by the token prefix they
+        share (the subject's shots); each group's prefix runs once and every batch continues from a copy of
+        its KV cache, laid out ``[prefix][padding][own tokens]`` so that every token keeps the position and
+        context it has in the whole prompt. Batches are formed longest first: similar lengths pad little, and
+        a batch too big for memory fails at once rather than at the end.
+        """
+        ids = self.tokenizer(list(prompts), truncation=True, max_length=max_prompt_tokens)["input_ids"]
+        texts: list[str | None] = [None] * len(prompts)
+        done = 0
+        groups = _prefix_groups([(i, row) for i, row in enumerate(ids)], key=lambda row: row)
+        shared = [g for g in groups if len(g) > 1] if self.tokenizer.padding_side == "left" else []
+        # What shares nothing (zero-shot prompts, a lone shot-dropped one) is batched whole, longest first.
+        alone = sorted((i for g in groups if g not in shared for i, _ in g), key=lambda i: -len(ids[i]))
+        for start in range(0, len(alone), batch_size):
+            chunk = alone[start : start + batch_size]
+            for i, text in zip(chunk, self.generate([prompts[i] for i in chunk], max_out_len, max_prompt_tokens)):
+                texts[i] = text
+            done += len(chunk)
+            on_batch(done)
+        for group in shared:
+            for index, text in self._generate_group(group, max_out_len, batch_size):
+                texts[index] = text
+                done += 1
+                if done % batch_size == 0:
+                    on_batch(done)
+        on_batch(done)
+        assert all(t is not None for t in texts)
+        return texts  # type: ignore[return-value]
+
+    def _generate_group(
+        self, group: list[tuple[int, list[int]]], max_out_len: int, batch_size: int
+    ) -> Iterator[tuple[int, str]]:
+        pad = self.tokenizer.pad_token_id
+        device = self.model.device
+        prefix = _common_prefix([row for _, row in group])
+        prefix = prefix[: min(len(row) for _, row in group) - 1]
+        out = self.model(input_ids=torch.tensor([prefix], device=device), use_cache=True, **self._last_logits_only)
+        prefix_cache = out.get("cache", None) or out.get("past_key_values", None)
+        size = len(prefix)
+        ordered = sorted(group, key=lambda item: -len(item[1]))
+        config = copy.copy(self.generation_config)
+        config.max_new_tokens = max_out_len
+        for start in range(0, len(ordered), batch_size):
+            members = ordered[start : start + batch_size]
+            width = max(len(row) for _, row in members) - size
+            ids = torch.full((len(members), size + width), pad, dtype=torch.long)
+            mask = torch.zeros((len(members), size + width), dtype=torch.long)
+            ids[:, :size] = torch.tensor(prefix)
+            mask[:, :size] = 1
+            for line, (_, row) in enumerate(members):
+                tail = row[size:]
+                ids[line, size + width - len(tail) :] = torch.tensor(tail)
+                mask[line, size + width - len(tail) :] = 1
+            cache = copy.deepcopy(prefix_cache)
+            cache.batch_repeat_interleave(len(members))
+            output = self.model.generate(
+                input_ids=ids.to(device),
+                attention_mask=mask.to(device),
+                generation_config=config,
+                **{self._cache_arg: cache},
+            )
+            decoded = self.tokenizer.batch_decode(output[:, size + width :], skip_special_tokens=True)
+            for (index, _), text in zip(members, decoded, strict=True):
+                yield index, text.split(self.chat_stop)[0] if self.chat_stop else text
+
+    @torch.inference_mode()
     def generate(self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int) -> list[str]:
         encoded = self.encode(prompts, max_prompt_tokens)
         config = copy.copy(self.generation_config)
@@ -272,6 +357,9 @@ class HFBackend:
         if self.chat_stop:
             texts = [text.split(self.chat_stop)[0] for text in texts]
         return texts
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,16 +391,19 @@ def _common_prefix(rows: Sequence[Sequence[int]]) -> list[int]:
     return list(first[:size])
 
 
-def _prefix_groups(shapes: Sequence[tuple[int, LabelShape]]) -> list[list[tuple[int, LabelShape]]]:
-    """Questions grouped by the prefix they share (a subject's five shots; fewer where shots were dropped).
+def _prefix_groups(
+    items: Sequence[tuple[int, T]],
+    key: Callable[[T], Sequence[int]] = lambda shape: shape.common,  # type: ignore[attr-defined]
+) -> list[list[tuple[int, T]]]:
+    """Questions grouped by the token prefix they share (a subject's five shots; fewer where shots were dropped).
 
     A question joins the first group whose leader shares at least half of its own tokens, else starts one.
     """
-    groups: list[list[tuple[int, LabelShape]]] = []
-    for item in shapes:
-        common = item[1].common
+    groups: list[list[tuple[int, T]]] = []
+    for item in items:
+        common = key(item[1])
         for group in groups:
-            shared = len(_common_prefix([group[0][1].common, common]))
+            shared = len(_common_prefix([key(group[0][1]), common]))
             if shared * 2 >= len(common):
                 group.append(item)
                 break

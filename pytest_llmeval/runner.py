@@ -94,10 +94,16 @@ def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch:
     max_prompt_tokens = settings.max_seq_len - max_out_len
     prompts = build_prompts(plan, backend, settings)
     predictions: list[str] = []
-    for start in range(0, len(prompts), settings.batch_size):
-        batch = [p.text for p in prompts[start : start + settings.batch_size]]
-        predictions += backend.generate(batch, max_out_len, max_prompt_tokens)
-        on_batch(len(predictions))
+    whole = getattr(backend, "generate_all", None)
+    if settings.prefix_cache and whole is not None:
+        # The subject's shared shots run once; batches longest first; outputs back in file order.
+        texts = [p.text for p in prompts]
+        predictions = whole(texts, max_out_len, max_prompt_tokens, settings.batch_size, on_batch)
+    else:
+        for start in range(0, len(prompts), settings.batch_size):
+            batch = [p.text for p in prompts[start : start + settings.batch_size]]
+            predictions += backend.generate(batch, max_out_len, max_prompt_tokens)
+            on_batch(len(predictions))
     rule = config.scoring_of(plan.subject)
     judge = RULES[rule]
     outcomes = []

@@ -16,7 +16,7 @@ from pytest_llmeval.ceval import SUBJECTS
 from pytest_llmeval.demo import SAMPLE_DATA
 from pytest_llmeval.options import Settings
 from pytest_llmeval.plan import plan_subjects
-from pytest_llmeval.runner import build_label_prompts
+from pytest_llmeval.runner import build_label_prompts, build_prompts
 from pytest_llmeval.suite import make_spec
 
 SAMPLE_SUBJECTS = [s.key for s in SUBJECTS if (SAMPLE_DATA / "ceval/formal_ceval/val" / f"{s.key}_val.csv").exists()]
@@ -80,6 +80,33 @@ def test_labels_longer_than_one_token_are_scored_whole(trained):
     for got, want in zip(fast, reference(trained, questions, 2048), strict=True):
         assert got == pytest.approx(want, rel=1e-4, abs=1e-5)
     assert progress[-1] == 2
+
+
+def gen_prompts(backend, max_seq_len: int, hf_type: str = "base", config: str = "ceval_gen") -> list[str]:
+    settings = Settings(model=None, tokenizer=None, model_abbr="tiny", max_seq_len=max_seq_len, hf_type=hf_type)
+    spec = make_spec("test", config, SAMPLE_SUBJECTS)
+    return [p.text for plan in plan_subjects(spec, SAMPLE_DATA, None) for p in build_prompts(plan, backend, settings)]
+
+
+@pytest.mark.parametrize(
+    ("max_seq_len", "hf_type", "config"),
+    [
+        (2048, "base", "ceval_gen"),
+        (120, "base", "ceval_gen"),
+        (2048, "chat", "ceval_gen"),
+        (2048, "base", "ceval_zero_shot_gen"),
+    ],
+)
+def test_generation_from_a_shared_prefix_equals_the_reference_loop(trained, max_seq_len, hf_type, config):
+    """Shots dropped unevenly (120), chat template, and zero-shot prompts that share nothing (batched whole)."""
+    prompts = gen_prompts(trained, max_seq_len, hf_type, config)
+    limit = max_seq_len - 16
+    reference_loop = [
+        text for k in range(0, len(prompts), 4) for text in trained.generate(prompts[k : k + 4], 16, limit)
+    ]
+    progress: list[int] = []
+    assert trained.generate_all(prompts, 16, limit, 4, progress.append) == reference_loop
+    assert progress[-1] == len(prompts) == 50
 
 
 def test_the_reference_switch_gives_the_same_predictions(project, run_llm, untrained_model, last_run):
