@@ -62,6 +62,58 @@ def model_load_kwargs(settings: Settings, cuda: bool) -> dict[str, Any]:
     return kwargs
 
 
+def load_tokenizer(settings: Settings) -> Any:
+    """The tokenizer alone (quick): enough to build and count prompts, and to look results up in the cache."""
+    assert settings.tokenizer is not None
+    # Load-time progress bars would only clutter captured test output.
+    transformers.utils.logging.disable_progress_bar()
+    tokenizer_kwargs = dict(settings.tokenizer_kwargs)
+    # An explicit False where the user gave nothing: transformers would otherwise stop at an
+    # interactive [y/N] question for checkpoints with their own code (checked up front in options).
+    tokenizer_kwargs.setdefault("trust_remote_code", False)
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(str(settings.tokenizer), **tokenizer_kwargs)
+    except Exception as error:
+        raise LoadError("--llm-tokenizer", settings.tokenizer, error) from error
+    if "padding_side" not in tokenizer_kwargs:
+        # Batched generation needs the prompt ends aligned: pad on the left.
+        tokenizer.padding_side = "left"
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def chat_stop_of(settings: Settings) -> str | None:
+    return settings.end_str or ("<|im_end|>" if settings.hf_type == "chat" else None)
+
+
+def count_tokens(tokenizer: Any, prompt: str) -> int:
+    return len(tokenizer(prompt)["input_ids"])
+
+
+def chat_prompt(tokenizer: Any, messages: Sequence[Message]) -> str:
+    text = tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
+    # Templates such as InternLM2's start with the BOS text; the tokenizer adds BOS itself,
+    # so keep it out of the prompt string to avoid a doubled BOS (and match OpenCompass's files).
+    bos = tokenizer.bos_token
+    if bos and text.startswith(bos):
+        text = text[len(bos) :]
+    return text
+
+
+class TokenizerOnly:
+    """The tokenizer's half of a backend (count tokens, render chat prompts), without a model."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+
+    def count_tokens(self, prompt: str) -> int:
+        return count_tokens(self.tokenizer, prompt)
+
+    def chat_prompt(self, messages: Sequence[Message]) -> str:
+        return chat_prompt(self.tokenizer, messages)
+
+
 class HFBackend:
     """A loaded transformers causal LM and its tokenizer."""
 
@@ -83,22 +135,12 @@ class HFBackend:
             self.generation_config.eos_token_id = tokenizer.eos_token_id
 
     @classmethod
-    def load(cls, settings: Settings, cpu_threads: int | None = None) -> HFBackend:
-        """Load tokenizer and model as the settings say; the expensive step, done once per process."""
-        assert settings.model is not None and settings.tokenizer is not None
-        # Load-time progress bars would only clutter captured test output.
+    def load(cls, settings: Settings, cpu_threads: int | None = None, tokenizer: Any = None) -> HFBackend:
+        """Load the model (and the tokenizer, unless given) as the settings say; done once per process."""
+        assert settings.model is not None
+        if tokenizer is None:
+            tokenizer = load_tokenizer(settings)
         transformers.utils.logging.disable_progress_bar()
-        tokenizer_kwargs = dict(settings.tokenizer_kwargs)
-        # An explicit False where the user gave nothing: transformers would otherwise stop at an
-        # interactive [y/N] question for checkpoints with their own code (checked up front in options).
-        tokenizer_kwargs.setdefault("trust_remote_code", False)
-        try:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(str(settings.tokenizer), **tokenizer_kwargs)
-        except Exception as error:
-            raise LoadError("--llm-tokenizer", settings.tokenizer, error) from error
-        if "padding_side" not in tokenizer_kwargs:
-            # Batched generation needs the prompt ends aligned: pad on the left.
-            tokenizer.padding_side = "left"
         cuda = torch.cuda.is_available()
         if not cuda and cpu_threads:
             torch.set_num_threads(cpu_threads)
@@ -111,8 +153,7 @@ class HFBackend:
         except Exception as error:
             raise LoadError("--llm-model", settings.model, error) from error
         model.eval()
-        chat_stop = settings.end_str or ("<|im_end|>" if settings.hf_type == "chat" else None)
-        backend = cls(model, tokenizer, chat_stop)
+        backend = cls(model, tokenizer, chat_stop_of(settings))
         if settings.eos_token_ids:  # a preset's stop ids (InternLM2-Chat: </s> and <|im_end|>)
             backend.generation_config.eos_token_id = list(settings.eos_token_ids)
         return backend
@@ -136,16 +177,10 @@ class HFBackend:
         return str(next(self.model.parameters()).device)
 
     def count_tokens(self, prompt: str) -> int:
-        return len(self.tokenizer(prompt)["input_ids"])
+        return count_tokens(self.tokenizer, prompt)
 
     def chat_prompt(self, messages: Sequence[Message]) -> str:
-        text = self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
-        # Templates such as InternLM2's start with the BOS text; the tokenizer adds BOS itself,
-        # so keep it out of the prompt string to avoid a doubled BOS (and match OpenCompass's files).
-        bos = self.tokenizer.bos_token
-        if bos and text.startswith(bos):
-            text = text[len(bos) :]
-        return text
+        return chat_prompt(self.tokenizer, messages)
 
     def encode(self, prompts: Sequence[str], max_prompt_tokens: int) -> Any:
         """One padded batch on the model's device, cut to ``max_prompt_tokens`` on the truncation side."""

@@ -45,6 +45,7 @@ _OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("custom-meta-path", "PATH", "the custom dataset's metadata file (default: <file>.meta.json beside it)", None),
     ("custom-data-type", "mcq|qa", "override the custom dataset's detected type", None),
     ("custom-infer-method", "gen|ppl", "override the custom dataset's inference method (default gen)", None),
+    ("cache-dir", "DIR", "result cache folder (default: llmeval in the pytest cache folder)", None),
 )
 _LIST_OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("model-kwargs", "K=V", "from_pretrained kwargs for the model, OpenCompass-style: torch_dtype=torch.float16"),
@@ -87,6 +88,14 @@ def add_options(parser: pytest.Parser) -> None:
         dest("no-prefix-cache"), "score every prompt whole (see --llm-no-prefix-cache)", type="bool", default=False
     )
     group.addoption(
+        "--llm-no-cache",
+        dest=dest("no-cache"),
+        action="store_true",
+        default=None,
+        help="neither read nor write the result cache",
+    )
+    parser.addini(dest("no-cache"), "neither read nor write the result cache", type="bool", default=False)
+    group.addoption(
         "--llm-list",
         dest="llm_list",
         metavar="PATTERN",
@@ -123,6 +132,7 @@ class Settings:
     custom_data_type: str | None = None
     custom_infer_method: str | None = None
     prefix_cache: bool = True  # shared prefixes computed once (ppl: one pass per question); off = reference path
+    cache_dir: Path | None = None  # the result cache's folder; None: no cache
 
     def to_json(self) -> dict:
         return {
@@ -145,6 +155,7 @@ class Settings:
             "custom_data_type": self.custom_data_type,
             "custom_infer_method": self.custom_infer_method,
             "prefix_cache": self.prefix_cache,
+            "cache_dir": str(self.cache_dir) if self.cache_dir else None,
         }
 
 
@@ -315,6 +326,16 @@ def data_dir(config: pytest.Config) -> Path:
     return Path(_raw(config, "data-dir", "data") or "data").expanduser()
 
 
+def _cache_dir(config: pytest.Config, given: str | None) -> Path | None:
+    """``--llm-cache-dir``, else a folder in pytest's own cache (none when that is off: ``-p no:cacheprovider``)."""
+    if config.getoption(dest("no-cache")) or config.getini(dest("no-cache")):
+        return None
+    if given:
+        return Path(os.path.abspath(Path(given).expanduser()))
+    cache = getattr(config, "cache", None)
+    return Path(cache.mkdir("llmeval")) if cache is not None else None
+
+
 def _absolute(text: str | None) -> Path | None:
     return Path(os.path.abspath(Path(text).expanduser())) if text else None
 
@@ -398,6 +419,7 @@ def read_settings(config: pytest.Config) -> Settings:
         custom_data_type=custom["custom-data-type"],
         custom_infer_method=custom["custom-infer-method"],
         prefix_cache=not (config.getoption(dest("no-prefix-cache")) or config.getini(dest("no-prefix-cache"))),
+        cache_dir=_cache_dir(config, raw["cache-dir"]) if model is not None else None,
     )
     if settings.max_out_len >= settings.max_seq_len:
         raise pytest.UsageError(

@@ -294,7 +294,7 @@ class RunHooks:
         if _is_worker(self.config):
             self.config.workeroutput["llmeval"] = json.dumps(state.stats().to_json())
             return
-        if not _is_xdist_controller(self.config) and state.model_loads:
+        if not _is_xdist_controller(self.config) and (state.model_loads or state.questions):
             state.worker_stats[state.worker] = state.stats()
         if not state.specs:
             _discard_if_empty(state.run_dir)  # a run stopped at collection leaves no empty folder behind

@@ -130,6 +130,7 @@ class WorkerStats:
     load_seconds: float
     questions: int
     generate_seconds: float
+    cached: int = 0  # questions answered from the result cache
 
     @property
     def questions_per_second(self) -> float:
@@ -147,4 +148,5 @@ class WorkerStats:
             load_seconds=data["load_seconds"],
             questions=data["questions"],
             generate_seconds=data["generate_seconds"],
+            cached=data.get("cached", 0),
         )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pytest_llmeval.backend import Backend, LoadError
 from pytest_llmeval.errors import LlmEvalError
@@ -89,24 +91,53 @@ class RunState:
     notes: list[str] = field(default_factory=list)
 
     def backend(self) -> Backend:
-        """The model, loaded at the first call in this process and reused for every later one."""
+        """The backend, built at the first call in this process and reused for every later one.
+
+        With a result cache only the tokenizer loads here; the model loads at the first question the
+        cache cannot answer, so an unchanged re-run loads none.
+        """
         if self._backend is None:
             if self.stopped is not None:
                 raise RunStopped(self.stopped)
-            from pytest_llmeval.hf import HFBackend  # deferred: torch and transformers import slowly
-
-            started = time.perf_counter()
-            try:
-                self._backend = HFBackend.load(self.settings, cpu_threads=self.cpu_threads)
-            except Exception as error:
-                raise self.stop(load_failure(error, self.settings)) from error
-            self.model_loads += 1
-            visible = self.devices
-            self.devices = self._backend.device + (
-                f" (CUDA_VISIBLE_DEVICES={visible})" if "cuda" in self._backend.device else ""
-            )
-            self.load_seconds += time.perf_counter() - started
+            if self.settings.cache_dir is None:
+                self._backend = self._load_model(None)
+            else:
+                self._backend = self._cached_backend(self.settings.cache_dir)
         return self._backend
+
+    def _cached_backend(self, folder: Path) -> Backend:
+        from pytest_llmeval.cache import CachedBackend, Store, device_kind, fingerprint
+        from pytest_llmeval.hf import TokenizerOnly, load_tokenizer  # deferred: transformers imports slowly
+
+        try:
+            tokenizer = load_tokenizer(self.settings)
+        except Exception as error:
+            raise self.stop(load_failure(error, self.settings)) from error
+        try:
+            store = Store(folder)
+            key = fingerprint(store, self.settings, device_kind())
+        except (OSError, sqlite3.Error) as error:
+            raise self.stop(
+                f"--llm-cache-dir {folder}: cannot use the result cache ({one_line(error)}); "
+                "choose another folder with --llm-cache-dir, or run with --llm-no-cache"
+            ) from error
+        return CachedBackend(TokenizerOnly(tokenizer), lambda: self._load_model(tokenizer), store, key)
+
+    def _load_model(self, tokenizer: Any) -> Backend:
+        if self.stopped is not None:
+            raise RunStopped(self.stopped)
+        from pytest_llmeval.hf import HFBackend  # deferred: torch and transformers import slowly
+
+        started = time.perf_counter()
+        try:
+            backend = HFBackend.load(self.settings, cpu_threads=self.cpu_threads, tokenizer=tokenizer)
+        except Exception as error:
+            raise self.stop(load_failure(error, self.settings)) from error
+        self.model_loads += 1
+        visible = self.devices
+        self.devices = backend.device + (f" (CUDA_VISIBLE_DEVICES={visible})" if "cuda" in backend.device else "")
+        self.load_seconds += time.perf_counter() - started
+        return backend
 
     def stop(self, reason: str) -> RunStopped:
         """Remember the first reason to stop; every later subject of this process is refused with it."""
@@ -117,11 +148,12 @@ class RunState:
     def stats(self) -> WorkerStats:
         return WorkerStats(
             worker=self.worker,
-            devices=self.devices,
+            devices=self.devices if self.model_loads else "none (no model loaded)",
             model_loads=self.model_loads,
             load_seconds=self.load_seconds,
             questions=self.questions,
             generate_seconds=self.generate_seconds,
+            cached=int(getattr(self._backend, "hits", 0)),
         )
 
     def declare(self, spec: DatasetSpec, where: str) -> None:
