@@ -69,6 +69,7 @@ def worker_lines(stats: Sequence[WorkerStats]) -> list[str]:
         else f"{s.worker}: devices {s.devices or '-'}, {s.model_loads} model load(s) in {s.load_seconds:.1f}s, "
         f"{s.questions} questions in {s.generate_seconds:.1f}s ({s.questions_per_second:.2f} questions/s)"
         + (f", {s.cached} from the result cache" if s.cached else "")
+        + (f", batch size {s.batch_size} (auto)" if s.batch_size else "")
         for s in sorted(stats, key=lambda s: s.worker)
     ]
 

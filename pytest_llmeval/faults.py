@@ -69,7 +69,7 @@ def _from_remote_code(error: BaseException) -> bool:
     return any(_REMOTE_CODE_MODULES in frame.filename for frame in frames) or _REMOTE_CODE_MODULES in str(error)
 
 
-def _out_of_memory(error: BaseException) -> bool:
+def out_of_memory(error: BaseException) -> bool:
     name = type(error).__name__
     return name == "OutOfMemoryError" or (isinstance(error, RuntimeError) and "out of memory" in str(error).lower())
 
@@ -84,7 +84,7 @@ def installed_transformers() -> str:
 def explain(error: BaseException, *, batch_size: int, transformers_version: str | None = None) -> Fault | None:
     """The one-line reason and fix for a known failure, or None for anything else."""
     transformers_version = transformers_version or installed_transformers()
-    if _out_of_memory(error):
+    if out_of_memory(error):
         return Fault(
             f"out of memory at --llm-batch-size {batch_size}: lower --llm-batch-size "
             f"(e.g. {max(batch_size // 2, 1)}), or --llm-max-seq-len, or give the model more GPUs (--llm-num-gpus)"

@@ -161,12 +161,12 @@ class HFBackend:
     @property
     def _cache_arg(self) -> str:
         """The forward argument that takes a KV cache: ``cache`` in newer transformers, ``past_key_values`` before."""
-        return "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
+        return "cache" if "cache" in inspect.signature(type(self.model).forward).parameters else "past_key_values"
 
     @property
     def _last_logits_only(self) -> dict[str, int]:
         """Ask the forward for the last position's logits only, where it can (a prefix needs none of them)."""
-        parameters = inspect.signature(self.model.forward).parameters
+        parameters = inspect.signature(type(self.model).forward).parameters
         for name in ("logits_to_keep", "num_logits_to_keep"):
             if name in parameters:
                 return {name: 1}

@@ -123,12 +123,13 @@ class SubjectItem(pytest.Item):
                 raise RunStopped(f"not run: {state.stopped}")
             backend = state.backend()
             with track as on_batch:
-                evaluation = evaluate_subject(self.plan, backend, state.settings, state.worker, on_batch)
+                evaluation = evaluate_subject(self.plan, backend, state.run_settings(), state.worker, on_batch)
+            state.batch_size = evaluation.batch_size
         except RunStopped as stopped:
             self.session.shouldfail = f"llmeval stopped the run: {stopped}"
             raise
         except Exception as error:
-            fault = explain(error, batch_size=state.settings.batch_size)
+            fault = explain(error, batch_size=state.run_settings().batch_size)
             if fault is None:
                 raise  # not a known failure: a bug, whose traceback is the useful part
             stopped = state.stop(f"{self.plan.abbr}: {fault.reason}")

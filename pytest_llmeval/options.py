@@ -21,6 +21,7 @@ from pytest_llmeval.configs import CONFIGS
 from pytest_llmeval.presets import PRESETS, Preset
 
 HF_TYPES = ("base", "chat")
+AUTO_BATCH_START = 64  # --llm-batch-size auto starts here and halves on out-of-memory
 
 # name, metavar, help, default (as the text a user would type; None = unset)
 _OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
@@ -29,7 +30,7 @@ _OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("model-abbr", "NAME", "model column name in tables and output paths (default: model dir name)", None),
     ("max-seq-len", "N", "prompt length limit in tokens; shots are dropped to fit (default 2048)", "2048"),
     ("max-out-len", "N", "new tokens to generate per question (default 16)", "16"),
-    ("batch-size", "N", "prompts per generate() call (default 4)", "4"),
+    ("batch-size", "N|auto", "prompts per forward pass (default 4); auto: the largest that fits, halved on OOM", "4"),
     ("num-gpus", "N", "GPUs per model copy, i.e. per xdist worker (default 1)", "1"),
     ("hf-type", "base|chat", "base: OpenCompass 0.2.4 plain prompts (default); chat: tokenizer chat template", "base"),
     ("data-dir", "DIR", "OpenCompass data root holding ceval/formal_ceval (default ./data)", "data"),
@@ -117,6 +118,7 @@ class Settings:
     max_seq_len: int = 2048
     max_out_len: int = 16
     batch_size: int = 4
+    batch_auto: bool = False  # --llm-batch-size auto: start at batch_size, halve it on out-of-memory
     num_gpus: int = 1
     hf_type: str = "base"
     data_dir: Path = Path("data")
@@ -144,7 +146,7 @@ class Settings:
             "tokenizer_kwargs": dict(self.tokenizer_kwargs),
             "max_seq_len": self.max_seq_len,
             "max_out_len": self.max_out_len,
-            "batch_size": self.batch_size,
+            "batch_size": "auto" if self.batch_auto else self.batch_size,
             "num_gpus": self.num_gpus,
             "hf_type": self.hf_type,
             "limit": self.limit,
@@ -403,7 +405,8 @@ def read_settings(config: pytest.Config) -> Settings:
         tokenizer_kwargs=tokenizer_kwargs,
         max_seq_len=_positive_int("max-seq-len", raw["max-seq-len"]),
         max_out_len=_positive_int("max-out-len", raw["max-out-len"]),
-        batch_size=_positive_int("batch-size", raw["batch-size"]),
+        batch_size=AUTO_BATCH_START if raw["batch-size"] == "auto" else _positive_int("batch-size", raw["batch-size"]),
+        batch_auto=raw["batch-size"] == "auto",
         num_gpus=_positive_int("num-gpus", raw["num-gpus"]),
         hf_type=hf_type,
         data_dir=Path(raw["data-dir"]).expanduser(),

@@ -148,7 +148,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [
         (
             f"llmeval: model {s.model} ({s.model_abbr}), hf-type {s.hf_type}, max-seq-len {s.max_seq_len}, "
-            f"max-out-len {s.max_out_len}, batch-size {s.batch_size}"
+            f"max-out-len {s.max_out_len}, batch-size {'auto' if s.batch_auto else s.batch_size}"
         ),
         f"llmeval: data {s.data_dir}, output {state.run_dir}",
     ]

@@ -131,6 +131,7 @@ class WorkerStats:
     questions: int
     generate_seconds: float
     cached: int = 0  # questions answered from the result cache
+    batch_size: int = 0  # the size --llm-batch-size auto settled on (0: a fixed size)
 
     @property
     def questions_per_second(self) -> float:
@@ -149,4 +150,5 @@ class WorkerStats:
             questions=data["questions"],
             generate_seconds=data["generate_seconds"],
             cached=data.get("cached", 0),
+            batch_size=data.get("batch_size", 0),
         )

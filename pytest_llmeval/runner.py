@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pytest_llmeval.backend import Backend
 from pytest_llmeval.datasets.templates import Piece, flatten_chatml, flatten_plain, render_pieces
+from pytest_llmeval.faults import out_of_memory
 from pytest_llmeval.options import Settings
 from pytest_llmeval.plan import SubjectPlan
 from pytest_llmeval.prompts import Message, Prompt, fit_prompt
@@ -26,6 +27,7 @@ class Evaluation:
 
     result: SubjectResult
     prompts: tuple[Prompt, ...]
+    batch_size: int = 0  # the batch size that ran it (``--llm-batch-size auto`` may have lowered it)
 
 
 def messages_from(pieces: list[Piece] | str) -> list[Message]:
@@ -172,6 +174,15 @@ def _score_labels(plan: SubjectPlan, backend: Backend, settings: Settings, on_ba
 STEPS = {"gen": _generate, "ppl": _score_labels}
 
 
+def free_memory() -> None:
+    """Give the allocator's cached blocks back after an out-of-memory error, before a smaller retry."""
+    import sys
+
+    torch = sys.modules.get("torch")  # never imported just for this
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def evaluate_subject(
     plan: SubjectPlan,
     backend: Backend,
@@ -179,9 +190,22 @@ def evaluate_subject(
     worker: str,
     on_batch: OnBatch = lambda done: None,
 ) -> Evaluation:
-    """Run every question of ``plan`` through ``backend`` in file order, in batches of ``batch_size``."""
+    """Run every question of ``plan`` through ``backend``, in batches of ``batch_size``; results in file order.
+
+    With ``--llm-batch-size auto`` an out-of-memory error halves the batch size and runs the subject again
+    (what finished is kept by the result cache); ``Evaluation.batch_size`` says which size succeeded.
+    """
     started = time.perf_counter()
-    outcomes, prompts = STEPS[plan.spec.config.mode_of(plan.subject)](plan, backend, settings, on_batch)
+    step = STEPS[plan.spec.config.mode_of(plan.subject)]
+    while True:
+        try:
+            outcomes, prompts = step(plan, backend, settings, on_batch)
+            break
+        except Exception as error:
+            if not (settings.batch_auto and out_of_memory(error) and settings.batch_size > 1):
+                raise
+            settings = replace(settings, batch_size=settings.batch_size // 2)
+            free_memory()
     result = SubjectResult(
         config=plan.spec.config.name,
         abbr=plan.abbr,
@@ -191,4 +215,4 @@ def evaluate_subject(
         seconds=time.perf_counter() - started,
         worker=worker,
     )
-    return Evaluation(result, tuple(prompts))
+    return Evaluation(result, tuple(prompts), settings.batch_size)

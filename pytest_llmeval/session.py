@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,7 @@ class RunState:
     load_seconds: float = 0.0
     questions: int = 0
     generate_seconds: float = 0.0
+    batch_size: int = 0  # the batch size the last subject ran with
     planned: list[tuple[DatasetSpec, list[SubjectPlan]]] = field(default_factory=list)  # from --llm-datasets
     declared: dict[str, str] = field(default_factory=dict)  # dataset family -> where it was declared
     # controller side
@@ -139,6 +140,12 @@ class RunState:
         self.load_seconds += time.perf_counter() - started
         return backend
 
+    def run_settings(self) -> Settings:
+        """The settings a subject runs with: with ``--llm-batch-size auto``, the size that last fitted."""
+        if self.settings.batch_auto and self.batch_size:
+            return replace(self.settings, batch_size=self.batch_size)
+        return self.settings
+
     def stop(self, reason: str) -> RunStopped:
         """Remember the first reason to stop; every later subject of this process is refused with it."""
         if self.stopped is None:
@@ -154,6 +161,7 @@ class RunState:
             questions=self.questions,
             generate_seconds=self.generate_seconds,
             cached=int(getattr(self._backend, "hits", 0)),
+            batch_size=self.batch_size if self.settings.batch_auto else 0,
         )
 
     def declare(self, spec: DatasetSpec, where: str) -> None:
