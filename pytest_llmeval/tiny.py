@@ -103,7 +103,7 @@ def _corpus(data_dir: Path, subjects: Sequence[_SubjectData]) -> list[str]:
     return texts
 
 
-def _train_bpe(texts: Sequence[str], letters: str = LETTERS) -> Tokenizer:
+def _train_bpe(texts: Sequence[str], letters: str = LETTERS, vocab_size: int = VOCAB_SIZE) -> Tokenizer:
     tokenizer = Tokenizer(models.BPE(unk_token=UNK))
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
         [
@@ -116,7 +116,7 @@ def _train_bpe(texts: Sequence[str], letters: str = LETTERS) -> Tokenizer:
     )
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=VOCAB_SIZE,
+        vocab_size=vocab_size,
         min_frequency=1,
         special_tokens=list(SPECIAL_TOKENS),
         # The full byte alphabet, so any text encodes without <unk>.
@@ -189,12 +189,21 @@ def _examples(tokenizer: PreTrainedTokenizerFast, lessons: Sequence[Lesson]) -> 
     return examples
 
 
-def _model_config(tokenizer: PreTrainedTokenizerFast) -> LlamaConfig:
+@dataclass(frozen=True, slots=True)
+class Size:
+    """How big a built model is: the tests' 0.4M-parameter default, or larger for benchmarks."""
+
+    vocab: int = VOCAB_SIZE
+    hidden: int = 64
+    layers: int = 2
+
+
+def _model_config(tokenizer: PreTrainedTokenizerFast, size: Size = Size()) -> LlamaConfig:
     return LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=256,
-        num_hidden_layers=2,
+        hidden_size=size.hidden,
+        intermediate_size=size.hidden * 4,
+        num_hidden_layers=size.layers,
         num_attention_heads=4,
         num_key_value_heads=4,
         max_position_embeddings=4096,
@@ -310,16 +319,17 @@ def build_model(
     seed: int = 0,
     max_epochs: int = 40,
     letters: str = LETTERS,
+    size: Size = Size(),
 ) -> Path:
     """Write a tiny checkpoint whose tokenizer is trained on ``corpus`` and which has learnt ``lessons``."""
     out_dir = Path(out_dir)
-    tokenizer = _wrap(_train_bpe(corpus, letters))
+    tokenizer = _wrap(_train_bpe(corpus, letters, size.vocab))
     out_dir.mkdir(parents=True, exist_ok=True)
     # A private RNG stream: the same seed gives the same weights, and the
     # caller's global torch RNG state is left as it was.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = LlamaForCausalLM(_model_config(tokenizer))
+        model = LlamaForCausalLM(_model_config(tokenizer, size))
         if train:
             examples = _examples(tokenizer, lessons)
             # A handful of lessons gives too few updates per epoch for the decaying rate: repeat them.

@@ -1,0 +1,222 @@
+"""Side-by-side speed of one C-Eval evaluation, every variant in its own process on the same model and data.
+
+    python benchmarks/speed.py [--data ../shared/data] [--workdir /tmp/llmeval-bench] [--configs ceval_gen ceval_ppl]
+
+For each config: (a) the reference loop (OpenCompass's: batches of 4 in file order, every label of a ppl
+question scored separately; the plugin's --llm-no-prefix-cache path, run in-process), (b) the plugin cold
+(`pytest --llm-datasets CONFIG`, empty result cache), (c) the plugin warm (the same command again), (d) the
+floor: one bare batched forward pass per prompt, last-position logits only, and (e) the same floor with each
+subject's shared prefix run once. Reported: wall time, questions/s, prompt tokens/s (tokens the reference
+processes), peak memory of the process, the ratios to (a) and to the floors, and every question whose
+prediction differs between (a) and (b).
+
+The model is a randomly initialised Llama of about 8M parameters with an 8k byte-level BPE vocabulary trained
+on the data's own text, built offline on first use. The machine is shared and noisy: read ratios, and run it
+twice before trusting a figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZE = {"vocab": 8000, "hidden": 256, "layers": 4}
+
+
+def build_model(workdir: Path, data: Path) -> Path:
+    from pytest_llmeval.tiny import Size, build_model
+
+    out = workdir / "model-8m"
+    if (out / "config.json").exists():
+        return out
+    root = data / "ceval" / "formal_ceval"
+    corpus = [p.read_text(encoding="utf-8") for split in ("dev", "val") for p in sorted((root / split).glob("*.csv"))]
+    return build_model(out, corpus, [], train=False, size=Size(**SIZE))
+
+
+def subjects(data: Path) -> list[str]:
+    from pytest_llmeval.ceval import SUBJECTS
+
+    root = data / "ceval" / "formal_ceval"
+    return [s.key for s in SUBJECTS if (root / "val" / f"{s.key}_val.csv").exists()]
+
+
+# --- the variants that run in a child process -----------------------------------------------------------
+
+
+def plans(config: str, data: Path, limit: int | None):
+    from pytest_llmeval.plan import plan_subjects
+    from pytest_llmeval.suite import make_spec
+
+    return plan_subjects(make_spec("benchmark", config, subjects(data)), data, limit)
+
+
+def settings_for(model: Path, prefix_cache: bool):
+    from pytest_llmeval.options import Settings
+
+    return Settings(model=model, tokenizer=model, model_abbr="bench", batch_size=4, prefix_cache=prefix_cache)
+
+
+def run_reference(model: Path, config: str, data: Path, limit: int | None, out: Path) -> None:
+    """(a): the runner's reference path, in-process, no pytest."""
+    from pytest_llmeval.hf import HFBackend
+    from pytest_llmeval.runner import evaluate_subject
+
+    settings = settings_for(model, prefix_cache=False)
+    backend = HFBackend.load(settings)
+    answers, tokens = {}, 0
+    for plan in plans(config, data, limit):
+        result = evaluate_subject(plan, backend, settings, "main").result
+        answers[result.abbr] = [o.answer for o in result.outcomes]
+        tokens += sum(o.prompt_tokens * max(len(o.scores), 1) for o in result.outcomes)
+    out.write_text(json.dumps({"answers": answers, "tokens": tokens}), encoding="utf-8")
+
+
+def run_floor(model: Path, config: str, data: Path, limit: int | None, out: Path, shared: bool) -> None:
+    """(d)/(e): a forward pass per prompt (a ppl question's shared part), last-position logits, nothing else."""
+    import copy
+
+    import torch
+
+    from pytest_llmeval.hf import HFBackend, _common_prefix, _prefix_groups
+    from pytest_llmeval.runner import build_label_prompts, build_prompts
+
+    settings = settings_for(model, prefix_cache=shared)
+    backend = HFBackend.load(settings)
+    tokenizer, net = backend.tokenizer, backend.model
+    keep = backend._last_logits_only
+    with torch.inference_mode():
+        for plan in plans(config, data, limit):
+            if config.endswith("_ppl"):
+                texts = [prompts[0].text for prompts in build_label_prompts(plan, backend, settings)]
+            else:
+                texts = [p.text for p in build_prompts(plan, backend, settings)]
+            if not shared:
+                for k in range(0, len(texts), 4):
+                    net(**backend.encode(texts[k : k + 4], settings.max_seq_len), **keep)
+                continue
+            rows = tokenizer(texts)["input_ids"]
+            for group in _prefix_groups(list(enumerate(rows)), key=lambda row: row):
+                prefix = _common_prefix([row for _, row in group])[: min(len(r) for _, r in group) - 1]
+                first = net(input_ids=torch.tensor([prefix]), use_cache=True, **keep)
+                cache0 = first.get("cache", None) or first.get("past_key_values", None)
+                for k in range(0, len(group), 4):
+                    members = [row[len(prefix) :] for _, row in group[k : k + 4]]
+                    width = max(len(m) for m in members)
+                    ids = torch.zeros((len(members), width), dtype=torch.long)
+                    mask = torch.ones((len(members), len(prefix) + width), dtype=torch.long)
+                    for line, tail in enumerate(members):
+                        ids[line, : len(tail)] = torch.tensor(tail)
+                        mask[line, len(prefix) + len(tail) :] = 0
+                    cache = copy.deepcopy(cache0)
+                    cache.batch_repeat_interleave(len(members))
+                    net(input_ids=ids, attention_mask=mask, **{backend._cache_arg: cache}, **keep)
+    out.write_text("{}", encoding="utf-8")
+
+
+# --- the orchestration ------------------------------------------------------------------------------------
+
+
+def timed(argv: list[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess | None]:
+    """Wall seconds and peak resident memory (MiB) of one child process."""
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = child.stdout.read() if child.stdout else ""
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode not in (0, 1):
+        sys.exit(f"{' '.join(argv)} failed ({child.returncode}):\n{output[-3000:]}")
+    return wall, usage.ru_maxrss / 1024, subprocess.CompletedProcess(argv, child.returncode, output)
+
+
+def plugin_answers(run_root: Path) -> dict[str, list[str]]:
+    record = json.loads((max((run_root / "outputs").iterdir()) / "llmeval.json").read_text(encoding="utf-8"))
+    return {s["abbr"]: [o["answer"] for o in s["outcomes"]] for s in record["subjects"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/llmeval-bench"))
+    parser.add_argument("--configs", nargs="+", default=["ceval_gen", "ceval_ppl"])
+    parser.add_argument("--limit", type=int, default=None, help="first N questions of each subject")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    data = args.data.resolve()
+    if args.child:
+        kind, model, config, out = args.child
+        limit = args.limit
+        if kind == "reference":
+            run_reference(Path(model), config, data, limit, Path(out))
+        else:
+            run_floor(Path(model), config, data, limit, Path(out), shared=kind == "floor-shared")
+        return 0
+    if not (data / "ceval" / "formal_ceval" / "val").is_dir():
+        print(f"no C-Eval data under {data}: pass --data (an OpenCompass data folder holding ceval/formal_ceval)")
+        return 2
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    model = build_model(args.workdir, data)
+    count = len(subjects(data))
+    print(f"model {model} (~8M parameters, vocab {SIZE['vocab']}), data {data}: {count} C-Eval subjects")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), limit {args.limit or 'none'}\n")
+    me = [sys.executable, str(Path(__file__).resolve()), "--data", str(data)]
+    me += ["--limit", str(args.limit)] if args.limit else []
+    for config in args.configs:
+        work = args.workdir / config
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        (work / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        rows = []
+        wall, peak, _ = timed([*me, "--child", "reference", str(model), config, str(work / "ref.json")], work)
+        reference = json.loads((work / "ref.json").read_text(encoding="utf-8"))
+        questions = sum(len(v) for v in reference["answers"].values())
+        rows.append(("(a) reference loop", wall, peak))
+        plugin = [
+            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--llm-model={model}",
+            f"--llm-data-dir={data}", f"--llm-datasets={config}", "--llm-cache-dir=cache", "--llm-output-dir=outputs",
+        ] + (["--llm-limit", str(args.limit)] if args.limit else [])  # fmt: skip
+        wall, peak, _ = timed(plugin, work)
+        rows.append(("(b) plugin, cold", wall, peak))
+        cold = plugin_answers(work)
+        shutil.rmtree(work / "outputs")
+        wall, peak, warm_run = timed(plugin, work)
+        rows.append(("(c) plugin, warm", wall, peak))
+        for kind, label in (("floor", "(d) floor: bare forward"), ("floor-shared", "(e) floor: prefix once")):
+            wall, peak, _ = timed([*me, "--child", kind, str(model), config, str(work / "floor.json")], work)
+            rows.append((label, wall, peak))
+        times = {label[:3]: wall for label, wall, _ in rows}
+        print(f"== {config}: {questions} questions, {reference['tokens']} prompt tokens (as the reference counts them)")
+        print(f"{'variant':<26}{'wall s':>9}{'questions/s':>13}{'tokens/s':>11}{'peak MiB':>10}{'vs (a)':>8}")
+        for label, wall, peak in rows:
+            print(
+                f"{label:<26}{wall:>9.1f}{questions / wall:>13.1f}{reference['tokens'] / wall:>11.0f}"
+                f"{peak:>10.0f}{times['(a)'] / wall:>7.1f}x"
+            )
+        print(
+            f"(b)/(a) speed-up {times['(a)'] / times['(b)']:.2f}x; (b) vs floors: {times['(b)'] / times['(d)']:.2f}x "
+            f"of (d), {times['(b)'] / times['(e)']:.2f}x of (e)"
+        )
+        differ = [
+            (abbr, i, a, b)
+            for abbr, answers in reference["answers"].items()
+            for i, (a, b) in enumerate(zip(answers, cold.get(abbr, []), strict=False))
+            if a != b
+        ]
+        print(f"predictions differing between (a) and (b): {len(differ)} of {questions}")
+        for abbr, i, a, b in differ:
+            print(f"  {abbr} #{i}: reference {a!r}, plugin {b!r}")
+        warm_line = next((line for line in warm_run.stdout.splitlines() if "from the result cache" in line), "")
+        print(f"warm run: {warm_line.strip() or 'no cache line'}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
