@@ -127,32 +127,86 @@ def _key(fingerprint: str, *parts: object) -> str:
     return hashlib.sha256(json.dumps([fingerprint, *parts], ensure_ascii=False).encode()).hexdigest()
 
 
-class CachedBackend:
-    """A backend answering from the store where it can; the real one is loaded at the first miss only."""
+def tokenizer_fingerprint(store: Store, settings: Settings) -> str:
+    """What decides token counts and chat prompts: the tokenizer's files and kwargs, and the libraries."""
+    assert settings.tokenizer is not None
+    identity = {
+        "tokenizer": folder_digests(store, settings.tokenizer),
+        "tokenizer_kwargs": settings.tokenizer_kwargs,
+        "versions": {name: _version(name) for name in ("transformers", "tokenizers")},
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
-    def __init__(self, tokenizer_side: Any, load: Callable[[], Backend], store: Store, fingerprint: str) -> None:
-        self._tokens = tokenizer_side
+
+class CachedBackend:
+    """A backend answering from the store where it can.
+
+    The real model loads at the first result the store lacks, and the tokenizer at the first token count
+    or chat prompt it lacks (counts and chat prompts are stored too), so an unchanged re-run imports
+    neither transformers' models nor loads any weights.
+    """
+
+    def __init__(
+        self,
+        load_tokenizer: Callable[[], Any],
+        load: Callable[[Any], Backend],
+        store: Store,
+        fingerprint: str,
+        tokens_fingerprint: str,
+    ) -> None:
+        self._load_tokenizer = load_tokenizer
+        self._tokens: Any = None
         self._load = load
         self._inner: Backend | None = None
         self.store = store
         self.fingerprint = fingerprint
+        self.tokens_fingerprint = tokens_fingerprint
         self.hits = 0  # questions answered from the cache
+        self._pending: dict[str, Any] = {}  # counts and chat prompts, written with the next results
+
+    @property
+    def tokens(self) -> Any:
+        if self._tokens is None:
+            self._tokens = self._load_tokenizer()
+        return self._tokens
 
     @property
     def inner(self) -> Backend:
         if self._inner is None:
-            self._inner = self._load()
+            self._inner = self._load(self.tokens)
         return self._inner
 
     @property
     def device(self) -> str:
         return self._inner.device if self._inner is not None else "cache"
 
+    def count_many(self, prompts: Sequence[str]) -> list[int]:
+        keys = [_key(self.tokens_fingerprint, "count", p) for p in prompts]
+        found = self.store.get(keys)
+        missing = [i for i, key in enumerate(keys) if key not in found and key not in self._pending]
+        if missing:
+            tokens = self.tokens
+            many = getattr(tokens, "count_many", None)
+            texts = [prompts[i] for i in missing]
+            counts = many(texts) if many is not None else [tokens.count_tokens(t) for t in texts]
+            self._pending.update({keys[i]: n for i, n in zip(missing, counts, strict=True)})
+        return [int(found[key]) if key in found else int(self._pending[key]) for key in keys]
+
     def count_tokens(self, prompt: str) -> int:
-        return int(self._tokens.count_tokens(prompt))
+        return self.count_many([prompt])[0]
 
     def chat_prompt(self, messages: Sequence[Message]) -> str:
-        return str(self._tokens.chat_prompt(messages))
+        key = _key(self.tokens_fingerprint, "chat", [dict(m) for m in messages])
+        if key not in self._pending:
+            found = self.store.get([key])
+            self._pending[key] = found[key] if key in found else str(self.tokens.chat_prompt(messages))
+        return str(self._pending[key])
+
+    def flush(self) -> None:
+        """Write the counts and chat prompts gathered so far (one transaction, not one per prompt)."""
+        if self._pending:
+            self.store.put(self._pending)
+            self._pending = {}
 
     def _cached(
         self,
@@ -170,12 +224,15 @@ class CachedBackend:
         if hits:
             on_batch(done)
         missing = [i for i, key in enumerate(keys) if key not in found]
+        if not missing:
+            self.flush()
         for start in range(0, len(missing), slice_size):
             chunk = missing[start : start + slice_size]
             computed = compute(chunk)
             for i, value in zip(chunk, computed, strict=True):
                 values[i] = value
             self.store.put({keys[i]: values[i] for i in chunk})
+            self.flush()
             done += len(chunk)
             on_batch(done)
         return values

@@ -91,6 +91,11 @@ def count_tokens(tokenizer: Any, prompt: str) -> int:
     return len(tokenizer(prompt)["input_ids"])
 
 
+def count_many(tokenizer: Any, prompts: Sequence[str]) -> list[int]:
+    """``count_tokens`` of each prompt, encoded as one batch (no padding, so the same ids)."""
+    return [len(ids) for ids in tokenizer(list(prompts))["input_ids"]] if prompts else []
+
+
 def chat_prompt(tokenizer: Any, messages: Sequence[Message]) -> str:
     text = tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
     # Templates such as InternLM2's start with the BOS text; the tokenizer adds BOS itself,
@@ -109,6 +114,9 @@ class TokenizerOnly:
 
     def count_tokens(self, prompt: str) -> int:
         return count_tokens(self.tokenizer, prompt)
+
+    def count_many(self, prompts: Sequence[str]) -> list[int]:
+        return count_many(self.tokenizer, prompts)
 
     def chat_prompt(self, messages: Sequence[Message]) -> str:
         return chat_prompt(self.tokenizer, messages)
@@ -178,6 +186,9 @@ class HFBackend:
 
     def count_tokens(self, prompt: str) -> int:
         return count_tokens(self.tokenizer, prompt)
+
+    def count_many(self, prompts: Sequence[str]) -> list[int]:
+        return count_many(self.tokenizer, prompts)
 
     def chat_prompt(self, messages: Sequence[Message]) -> str:
         return chat_prompt(self.tokenizer, messages)

@@ -6,7 +6,7 @@ The mode of a config picks the inference step from ``STEPS``; everything around 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from pytest_llmeval.backend import Backend
@@ -63,13 +63,24 @@ def renderer(
     return render
 
 
+def count_all(backend: Backend, texts: Sequence[str]) -> list[int]:
+    """Token counts of many prompts in one call where the backend can (a fast tokenizer encodes in parallel)."""
+    many = getattr(backend, "count_many", None)
+    return list(many(texts)) if many is not None else [backend.count_tokens(text) for text in texts]
+
+
 def build_prompts(plan: SubjectPlan, backend: Backend, settings: Settings) -> list[Prompt]:
     """gen: one prompt per question, shots dropped to fit ``max_seq_len``."""
     assert plan.shots is not None and plan.questions is not None
-    count = backend.count_tokens
+    renders = [renderer(plan, backend, settings, q, None) for q in plan.questions]
+    full = len(plan.shots)
+    # Every prompt with all its shots counted at once; only the ones too long go through the dropping loop.
+    texts = [render(full) for render in renders]
     return [
-        fit_prompt(renderer(plan, backend, settings, q, None), count, len(plan.shots), settings.max_seq_len)
-        for q in plan.questions
+        Prompt(text, full, tokens)
+        if tokens <= settings.max_seq_len or full == 0
+        else fit_prompt(render, backend.count_tokens, full, settings.max_seq_len)
+        for render, text, tokens in zip(renders, texts, count_all(backend, texts), strict=True)
     ]
 
 
@@ -77,11 +88,19 @@ def build_label_prompts(plan: SubjectPlan, backend: Backend, settings: Settings)
     """ppl: one prompt per label; shots dropped for one label stay dropped for the next (OpenCompass's loop)."""
     assert plan.shots is not None and plan.questions is not None
     labels = plan.spec.config.infer_config(plan.subject).labels
+    full = len(plan.shots)
+    renders = [[renderer(plan, backend, settings, q, label) for label in labels] for q in plan.questions]
+    texts = [render(full) for row in renders for render in row]
+    counts = count_all(backend, texts)
     result = []
-    for question in plan.questions:
-        shots, prompts = len(plan.shots), []
-        for label in labels:
-            render = renderer(plan, backend, settings, question, label)
+    for number, row in enumerate(renders):
+        first = number * len(labels)
+        own = counts[first : first + len(labels)]
+        if full == 0 or max(own) <= settings.max_seq_len:
+            result.append(tuple(Prompt(texts[first + k], full, own[k]) for k in range(len(labels))))
+            continue
+        shots, prompts = full, []
+        for render in row:
             prompt = fit_prompt(render, backend.count_tokens, shots, settings.max_seq_len)
             shots = prompt.shots
             prompts.append(prompt)

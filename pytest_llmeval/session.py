@@ -107,22 +107,28 @@ class RunState:
         return self._backend
 
     def _cached_backend(self, folder: Path) -> Backend:
-        from pytest_llmeval.cache import CachedBackend, Store, device_kind, fingerprint
-        from pytest_llmeval.hf import TokenizerOnly, load_tokenizer  # deferred: transformers imports slowly
+        from pytest_llmeval.cache import CachedBackend, Store, device_kind, fingerprint, tokenizer_fingerprint
 
-        try:
-            tokenizer = load_tokenizer(self.settings)
-        except Exception as error:
-            raise self.stop(load_failure(error, self.settings)) from error
         try:
             store = Store(folder)
             key = fingerprint(store, self.settings, device_kind())
+            tokens_key = tokenizer_fingerprint(store, self.settings)
         except (OSError, sqlite3.Error) as error:
             raise self.stop(
                 f"--llm-cache-dir {folder}: cannot use the result cache ({one_line(error)}); "
                 "choose another folder with --llm-cache-dir, or run with --llm-no-cache"
             ) from error
-        return CachedBackend(TokenizerOnly(tokenizer), lambda: self._load_model(tokenizer), store, key)
+        return CachedBackend(self._load_tokenizer, self._load_model, store, key, tokens_key)
+
+    def _load_tokenizer(self) -> Any:
+        if self.stopped is not None:
+            raise RunStopped(self.stopped)
+        from pytest_llmeval.hf import TokenizerOnly, load_tokenizer  # deferred: transformers imports slowly
+
+        try:
+            return TokenizerOnly(load_tokenizer(self.settings))
+        except Exception as error:
+            raise self.stop(load_failure(error, self.settings)) from error
 
     def _load_model(self, tokenizer: Any) -> Backend:
         if self.stopped is not None:
@@ -131,7 +137,9 @@ class RunState:
 
         started = time.perf_counter()
         try:
-            backend = HFBackend.load(self.settings, cpu_threads=self.cpu_threads, tokenizer=tokenizer)
+            backend = HFBackend.load(
+                self.settings, cpu_threads=self.cpu_threads, tokenizer=getattr(tokenizer, "tokenizer", tokenizer)
+            )
         except Exception as error:
             raise self.stop(load_failure(error, self.settings)) from error
         self.model_loads += 1

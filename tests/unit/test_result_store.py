@@ -33,7 +33,7 @@ def cached(store, inner, fingerprint="f"):
         loads.append(1)
         return inner
 
-    return CachedBackend(None, load, store, fingerprint), loads
+    return CachedBackend(lambda: None, lambda tokens: load(), store, fingerprint, "tokens"), loads
 
 
 PROMPTS = [f"question {i}" for i in range(50)]
@@ -73,6 +73,27 @@ def test_keys_separate_fingerprints_and_settings(tmp_path):
     backend, _ = cached(store, same_model, "model-1")
     backend.generate_all(PROMPTS[:3], 8, 100, 4)  # another max_out_len
     assert same_model.asked == [PROMPTS[:3]]
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.counted: list[str] = []
+
+    def count_many(self, prompts):
+        self.counted += prompts
+        return [len(p) for p in prompts]
+
+
+def test_token_counts_are_cached_and_the_tokenizer_loads_only_for_a_miss(tmp_path):
+    store = Store(tmp_path)
+    counter = Counter()
+    first = CachedBackend(lambda: counter, lambda tokens: Recorder(), store, "f", "tokens")
+    assert first.count_many(["ab", "abc"]) == [2, 3] and first.count_tokens("ab") == 2
+    first.generate_all(["ab"], 16, 100, 4)  # results and pending counts are written together
+    loaded = []
+    again = CachedBackend(lambda: loaded.append(1), lambda tokens: Recorder(), store, "f", "tokens")
+    assert again.count_many(["ab", "abc"]) == [2, 3] and loaded == []
+    assert counter.counted == ["ab", "abc"]
 
 
 def test_file_digests_follow_content_not_mtime(tmp_path):
