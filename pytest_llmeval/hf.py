@@ -166,15 +166,30 @@ class HFBackend:
             backend.generation_config.eos_token_id = list(settings.eos_token_ids)
         return backend
 
+    def _forward_parameters(self) -> set[str]:
+        """The named parameters of the model's forward, looking past wrappers that take ``*args, **kwargs``."""
+        for klass in type(self.model).__mro__:
+            forward = klass.__dict__.get("forward")
+            if forward is None:
+                continue
+            names = {
+                name
+                for name, parameter in inspect.signature(forward).parameters.items()
+                if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+            }
+            if names - {"self"}:
+                return names
+        return set()
+
     @property
     def _cache_arg(self) -> str:
         """The forward argument that takes a KV cache: ``cache`` in newer transformers, ``past_key_values`` before."""
-        return "cache" if "cache" in inspect.signature(type(self.model).forward).parameters else "past_key_values"
+        return "cache" if "cache" in self._forward_parameters() else "past_key_values"
 
     @property
     def _last_logits_only(self) -> dict[str, int]:
         """Ask the forward for the last position's logits only, where it can (a prefix needs none of them)."""
-        parameters = inspect.signature(type(self.model).forward).parameters
+        parameters = self._forward_parameters()
         for name in ("logits_to_keep", "num_logits_to_keep"):
             if name in parameters:
                 return {name: 1}
