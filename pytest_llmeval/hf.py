@@ -78,32 +78,11 @@ def load_tokenizer(settings: Settings) -> Any:
     if "padding_side" not in tokenizer_kwargs:
         # Batched generation needs the prompt ends aligned: pad on the left.
         tokenizer.padding_side = "left"
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
 
 
 def chat_stop_of(settings: Settings) -> str | None:
     return settings.end_str or ("<|im_end|>" if settings.hf_type == "chat" else None)
-
-
-def count_tokens(tokenizer: Any, prompt: str) -> int:
-    return len(tokenizer(prompt)["input_ids"])
-
-
-def count_many(tokenizer: Any, prompts: Sequence[str]) -> list[int]:
-    """``count_tokens`` of each prompt, encoded as one batch (no padding, so the same ids)."""
-    return [len(ids) for ids in tokenizer(list(prompts))["input_ids"]] if prompts else []
-
-
-def chat_prompt(tokenizer: Any, messages: Sequence[Message]) -> str:
-    text = tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
-    # Templates such as InternLM2's start with the BOS text; the tokenizer adds BOS itself,
-    # so keep it out of the prompt string to avoid a doubled BOS (and match OpenCompass's files).
-    bos = tokenizer.bos_token
-    if bos and text.startswith(bos):
-        text = text[len(bos) :]
-    return text
 
 
 class TokenizerOnly:
@@ -113,21 +92,28 @@ class TokenizerOnly:
         self.tokenizer = tokenizer
 
     def count_tokens(self, prompt: str) -> int:
-        return count_tokens(self.tokenizer, prompt)
+        return len(self.tokenizer(prompt)["input_ids"])
 
     def count_many(self, prompts: Sequence[str]) -> list[int]:
-        return count_many(self.tokenizer, prompts)
+        """``count_tokens`` of each prompt, encoded as one batch (no padding, so the same ids)."""
+        return [len(ids) for ids in self.tokenizer(list(prompts))["input_ids"]] if prompts else []
 
     def chat_prompt(self, messages: Sequence[Message]) -> str:
-        return chat_prompt(self.tokenizer, messages)
+        text = self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
+        # Templates such as InternLM2's start with the BOS text; the tokenizer adds BOS itself,
+        # so keep it out of the prompt string to avoid a doubled BOS (and match OpenCompass's files).
+        bos = self.tokenizer.bos_token
+        if bos and text.startswith(bos):
+            text = text[len(bos) :]
+        return text
 
 
-class HFBackend:
-    """A loaded transformers causal LM and its tokenizer."""
+class HFBackend(TokenizerOnly):
+    """A loaded transformers causal LM and its tokenizer (counting and chat prompts come from ``TokenizerOnly``)."""
 
     def __init__(self, model: Any, tokenizer: Any, chat_stop: str | None = None) -> None:
+        super().__init__(tokenizer)
         self.model = model
-        self.tokenizer = tokenizer
         self.chat_stop = chat_stop
         config = model.generation_config
         self.generation_config = copy.deepcopy(config)
@@ -198,15 +184,6 @@ class HFBackend:
     @property
     def device(self) -> str:
         return str(next(self.model.parameters()).device)
-
-    def count_tokens(self, prompt: str) -> int:
-        return count_tokens(self.tokenizer, prompt)
-
-    def count_many(self, prompts: Sequence[str]) -> list[int]:
-        return count_many(self.tokenizer, prompts)
-
-    def chat_prompt(self, messages: Sequence[Message]) -> str:
-        return chat_prompt(self.tokenizer, messages)
 
     def encode(self, prompts: Sequence[str], max_prompt_tokens: int) -> Any:
         """One padded batch on the model's device, cut to ``max_prompt_tokens`` on the truncation side."""

@@ -59,6 +59,16 @@ _LIST_OPTIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# on/off switches: name, help
+_FLAGS: tuple[tuple[str, str], ...] = (
+    (
+        "no-prefix-cache",
+        "score every prompt whole, as the reference loop does, instead of reusing shared prefixes (to verify)",
+    ),
+    ("no-cache", "neither read nor write the result cache"),
+)
+
+
 def dest(name: str) -> str:
     """The argparse destination and ini name of an option: ``max-seq-len`` -> ``llm_max_seq_len``."""
     return "llm_" + name.replace("-", "_")
@@ -78,24 +88,9 @@ def add_options(parser: pytest.Parser) -> None:
     for name, metavar, help_text in _LIST_OPTIONS:
         group.addoption(f"--llm-{name}", dest=dest(name), metavar=metavar, nargs="+", default=None, help=help_text)
         parser.addini(dest(name), help_text, type="args", default=[])
-    group.addoption(
-        "--llm-no-prefix-cache",
-        dest=dest("no-prefix-cache"),
-        action="store_true",
-        default=None,
-        help="score every prompt whole, as the reference loop does, instead of reusing shared prefixes (to verify)",
-    )
-    parser.addini(
-        dest("no-prefix-cache"), "score every prompt whole (see --llm-no-prefix-cache)", type="bool", default=False
-    )
-    group.addoption(
-        "--llm-no-cache",
-        dest=dest("no-cache"),
-        action="store_true",
-        default=None,
-        help="neither read nor write the result cache",
-    )
-    parser.addini(dest("no-cache"), "neither read nor write the result cache", type="bool", default=False)
+    for name, help_text in _FLAGS:
+        group.addoption(f"--llm-{name}", dest=dest(name), action="store_true", default=None, help=help_text)
+        parser.addini(dest(name), help_text, type="bool", default=False)
     group.addoption(
         "--llm-list",
         dest="llm_list",
@@ -202,6 +197,11 @@ def _raw(config: pytest.Config, name: str, default: str | None) -> str | None:
     if value is None:
         value = config.getini(dest(name)) or None
     return default if value is None else str(value)
+
+
+def _flag(config: pytest.Config, name: str) -> bool:
+    """A switch given on the command line or pinned in the ini file."""
+    return bool(config.getoption(dest(name)) or config.getini(dest(name)))
 
 
 def _raw_list(config: pytest.Config, name: str) -> list[str]:
@@ -330,7 +330,7 @@ def data_dir(config: pytest.Config) -> Path:
 
 def _cache_dir(config: pytest.Config, given: str | None) -> Path | None:
     """``--llm-cache-dir``, else a folder in pytest's own cache (none when that is off: ``-p no:cacheprovider``)."""
-    if config.getoption(dest("no-cache")) or config.getini(dest("no-cache")):
+    if _flag(config, "no-cache"):
         return None
     if given:
         return Path(os.path.abspath(Path(given).expanduser()))
@@ -421,7 +421,7 @@ def read_settings(config: pytest.Config) -> Settings:
         custom_meta_path=_absolute(custom["custom-meta-path"]),
         custom_data_type=custom["custom-data-type"],
         custom_infer_method=custom["custom-infer-method"],
-        prefix_cache=not (config.getoption(dest("no-prefix-cache")) or config.getini(dest("no-prefix-cache"))),
+        prefix_cache=not _flag(config, "no-prefix-cache"),
         cache_dir=_cache_dir(config, raw["cache-dir"]) if model is not None else None,
     )
     if settings.max_out_len >= settings.max_seq_len:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import string
 from collections.abc import Callable
 
 from rapidfuzz.distance import Levenshtein
@@ -164,7 +165,7 @@ def _letter(extract: Callable[[str], str]) -> Judge:
 
 
 def _option_sim(prediction: str, question: Question) -> tuple[str, bool]:
-    letters = "".join(string_letters(len(question.choices)))
+    letters = string.ascii_uppercase[: len(question.choices)]
     answer = option_sim(prediction, letters, question.choices)
     return answer, answer == question.answer
 
@@ -181,10 +182,6 @@ def _regex(prediction: str, question: Question) -> tuple[str, bool]:
 def _listed(prediction: str, question: Question) -> tuple[str, bool]:
     answer = prediction.strip()
     return answer, answer in (item.strip() for item in accepted_answers(question.answer))
-
-
-def string_letters(count: int) -> str:
-    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[:count]
 
 
 RULES: dict[str, Judge] = {
