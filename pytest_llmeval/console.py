@@ -9,44 +9,60 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from pytest_llmeval.records import WorkerStats
-from pytest_llmeval.summary import Summary
+from pytest_llmeval.report import Report
+from pytest_llmeval.verdict import p_text
 
 
-def render_summary(summary: Summary, model_abbr: str, color: bool) -> str:
-    """The summary table as text: OpenCompass's columns plus the threshold and verdict of each row."""
+def render_summary(report: Report, color: bool) -> str:
+    """The summary table as text: OpenCompass's columns, the threshold, then (with a baseline) the baseline's
+    value over the paired questions, the change, the flips each way and the Holm-adjusted p, then the verdict."""
+    summary, verdict, comparison = report.summary, report.verdict, report.comparison
     table = Table(title=None, show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for name, justify in (
-        ("dataset", "left"),
-        ("version", "left"),
-        ("metric", "left"),
-        ("mode", "left"),
-        (model_abbr, "right"),
-        ("min", "right"),
-        ("", "left"),
-    ):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    columns = [("dataset", "left"), ("version", "left"), ("metric", "left"), ("mode", "left")]
+    columns += [(report.model, "right"), ("min", "right")]
+    if comparison is not None:
+        columns += [("baseline", "right"), ("Δ", "right"), ("r→w", "right"), ("w→r", "right"), ("p", "right")]
+    for name, justify in (*columns, ("", "left")):
+        # Dataset and model text is shown as is: rich markup in a name must never be interpreted.
+        table.add_column(escape(name), justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    changes = {row.name: row for row in comparison.rows} if comparison else {}
     for number, row in enumerate(summary.rows):
         if number == len(summary.subject_rows):
             table.add_section()
-        cells = row.csv_cells()
-        minimum = f"{row.minimum:.2f}" if row.minimum is not None else ""
-        if row.failed:
-            verdict = "[red]FAIL[/red]"
+        cells = [escape(cell) for cell in row.csv_cells()]
+        cells.append(f"{row.minimum:.2f}" if row.minimum is not None else "")
+        if comparison is not None:
+            change = changes.get(row.name)
+            cells += (
+                [
+                    f"{change.before:.2f}",
+                    f"[{'red' if change.delta < 0 else 'green' if change.delta > 0 else 'default'}]{change.delta:+.2f}[/]",
+                    str(change.change.right_to_wrong),
+                    str(change.change.wrong_to_right),
+                    p_text(change.p_adjusted),
+                ]
+                if change
+                else ["", "", "", "", ""]
+            )
+        failed = row.name in verdict.failed_rows
+        if failed:
+            status = "[red]FAIL[/red]"
         elif row.value is None:
-            verdict = (
-                f"[yellow]{row.detail}[/yellow]"
+            status = (
+                f"[yellow]{escape(row.detail)}[/yellow]"
                 if row.minimum is not None or row.detail != "not run"
                 else "[dim]not run[/dim]"
             )
-        elif row.minimum is not None:
-            verdict = "[green]ok[/green]"
+        elif row.minimum is not None or row.name in changes:
+            status = "[green]ok[/green]"
         else:
-            verdict = ""
-        table.add_row(*cells, minimum, verdict, style="red" if row.failed else None)
+            status = ""
+        table.add_row(*cells, status, style="red" if failed else None)
     return _print(table, color)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_llmeval.console import LiveProgress
+from pytest_llmeval.compare import subject_change
 from pytest_llmeval.errors import LlmEvalError, MissingData
 from pytest_llmeval.faults import explain
 from pytest_llmeval.plan import SubjectPlan, plan_subjects
@@ -18,7 +19,7 @@ from pytest_llmeval.report import predictions_path, predictions_payload, write_j
 from pytest_llmeval.runner import evaluate_subject
 from pytest_llmeval.session import RunState, RunStopped
 from pytest_llmeval.suite import DatasetSpec, parse_suite
-from pytest_llmeval.summary import subject_failure
+from pytest_llmeval.verdict import subject_failure
 
 STATE = pytest.StashKey[RunState]()
 PROGRESS = pytest.StashKey[LiveProgress]()
@@ -149,6 +150,15 @@ class SubjectItem(pytest.Item):
             ("llmeval_correct", result.correct),
             ("llmeval_total", result.total),
         ]
+        change = subject_change(state.baseline, result) if state.baseline is not None else None
+        if change is not None:
+            # The subject alone, unadjusted: the run's gate (Holm over every row) is decided at the end.
+            self.user_properties += [
+                ("llmeval_baseline_accuracy", round(change.before, 2)),
+                ("llmeval_delta", round(change.delta, 2)),
+                ("llmeval_right_to_wrong", change.change.right_to_wrong),
+                ("llmeval_wrong_to_right", change.change.wrong_to_right),
+            ]
         failure = subject_failure(result, self.plan.minimum)
         if failure:
             raise ThresholdFailure(failure)

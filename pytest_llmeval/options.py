@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,29 @@ _OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("custom-data-type", "mcq|qa", "override the custom dataset's detected type", None),
     ("custom-infer-method", "gen|ppl", "override the custom dataset's inference method (default gen)", None),
     ("cache-dir", "DIR", "result cache folder (default: llmeval in the pytest cache folder)", None),
+    (
+        "save-baseline",
+        "PATH",
+        "write this run's per-question verdicts to PATH, a baseline to commit and compare with",
+        None,
+    ),
+    ("baseline", "PATH", "compare with this baseline: a significant drop fails the run (see --llm-max-drop)", None),
+    ("max-drop", "PTS", "a baseline gate fails only when its drop exceeds this many points (default 1.0)", "1.0"),
+    ("alpha", "P", "...and McNemar's test, Holm-adjusted over all compared rows, gives p < P (default 0.05)", "0.05"),
+    ("report-md", "PATH", "write a Markdown report (also appended to $GITHUB_STEP_SUMMARY when that is set)", None),
+    (
+        "report-html",
+        "PATH",
+        "write a self-contained HTML report: sortable table, chart of changes, flipped questions",
+        None,
+    ),
+    (
+        "notify",
+        "URL",
+        "post the outcome to this webhook when the run ends (a Lark/Feishu bot or any JSON endpoint)",
+        None,
+    ),
+    ("notify-format", "lark|json", "the webhook's message format (default lark)", "lark"),
 )
 _LIST_OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("model-kwargs", "K=V", "from_pretrained kwargs for the model, OpenCompass-style: torch_dtype=torch.float16"),
@@ -154,6 +179,71 @@ class Settings:
             "prefix_cache": self.prefix_cache,
             "cache_dir": str(self.cache_dir) if self.cache_dir else None,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What the run is compared with and where its reports go; none of it changes an answer."""
+
+    baseline: Path | None = None
+    save_baseline: Path | None = None
+    max_drop: float = 1.0
+    alpha: float = 0.05
+    report_md: Path | None = None
+    report_html: Path | None = None
+    notify: str | None = None  # carries a token: never printed whole, never written to a file
+    notify_format: str = "lark"
+
+
+NOTIFY_FORMATS = ("lark", "json")
+
+
+def read_gate(config: pytest.Config) -> Gate:
+    """The gating and reporting options, checked; raises ``pytest.UsageError`` on the first bad value."""
+    defaults = {name: default for name, _, _, default in _OPTIONS}
+    raw = {
+        name: _raw(config, name, defaults[name])
+        for name in ("baseline", "save-baseline", "max-drop", "alpha", "report-md", "report-html", "notify")
+    }
+    max_drop = _number("max-drop", raw["max-drop"], "a number of points, 0 or more, e.g. 1.0")
+    if max_drop < 0:
+        raise pytest.UsageError(f"--llm-max-drop: {raw['max-drop']!r} is negative; give 0 or more points")
+    alpha = _number("alpha", raw["alpha"], "a probability between 0 and 1, e.g. 0.05")
+    if not 0 < alpha < 1:
+        raise pytest.UsageError(f"--llm-alpha: {raw['alpha']!r} is not between 0 and 1 (exclusive); e.g. 0.05")
+    notify_format = _raw(config, "notify-format", "lark") or "lark"
+    if notify_format not in NOTIFY_FORMATS:
+        raise pytest.UsageError(f"--llm-notify-format: {notify_format!r} is not one of {', '.join(NOTIFY_FORMATS)}")
+    url = raw["notify"]
+    if url is not None:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            shown = f"{parts.scheme}://{parts.hostname}/…" if parts.hostname else "the value given"
+            raise pytest.UsageError(f"--llm-notify: {shown} is not an http(s) URL; give the webhook's full address")
+    for name in ("save-baseline", "report-md", "report-html"):
+        path = _absolute(raw[name])
+        if path is not None and path.is_dir():
+            raise pytest.UsageError(f"--llm-{name}: {raw[name]} is a folder; give a file path")
+    return Gate(
+        baseline=_absolute(raw["baseline"]),
+        save_baseline=_absolute(raw["save-baseline"]),
+        max_drop=max_drop,
+        alpha=alpha,
+        report_md=_absolute(raw["report-md"]),
+        report_html=_absolute(raw["report-html"]),
+        notify=url,
+        notify_format=notify_format,
+    )
+
+
+def _number(name: str, text: str | None, what: str) -> float:
+    try:
+        value = float(text or "")
+    except ValueError:
+        raise pytest.UsageError(f"--llm-{name}: {text!r} is not {what}") from None
+    if not math.isfinite(value):
+        raise pytest.UsageError(f"--llm-{name}: {text!r} is not {what}")
+    return value
 
 
 def parse_value(text: str) -> Any:

@@ -19,20 +19,21 @@ from typing import Any
 import pytest
 
 from pytest_llmeval import options
+from pytest_llmeval.baseline import read_baseline
 from pytest_llmeval.console import LiveProgress, render_summary, worker_lines
 from pytest_llmeval.datasets.benchmarks import BENCHMARKS
 from pytest_llmeval.datasets.custom_dataset import MARKER as CUSTOM_MARKER
 from pytest_llmeval.datasets.custom_dataset import CustomSource
 from pytest_llmeval.devices import auto_workers, check_worker_count, claim_devices, count_gpus
 from pytest_llmeval.errors import LlmEvalError
+from pytest_llmeval.finish import finish_run
 from pytest_llmeval.invocation import repair_or_refuse
 from pytest_llmeval.items import PROGRESS, STATE, DatasetNode, SubjectItem, SuiteFile
 from pytest_llmeval.plan import plan_subjects
 from pytest_llmeval.records import SubjectResult, WorkerStats
-from pytest_llmeval.report import write_run_files
 from pytest_llmeval.session import RunState, new_run_dir
 from pytest_llmeval.suite import SUITE_PATTERN, DatasetSpec, make_spec
-from pytest_llmeval.summary import summarize, truncation_note
+from pytest_llmeval.summary import truncation_note
 
 AUTO_NOTE = pytest.StashKey[str]()  # set by the xdist hook, which runs before pytest_configure
 RESTART_NOTE = pytest.StashKey[str]()  # set when the seed command's space form restarted the process
@@ -96,6 +97,9 @@ def pytest_configure(config: pytest.Config) -> None:
             worker, run_dir = "main", new_run_dir(settings.output_dir, create=False)
         notes = [config.stash[key] for key in (RESTART_NOTE, AUTO_NOTE) if key in config.stash]
         state = RunState(settings=settings, run_dir=run_dir, worker=worker, notes=notes)
+        state.gate = options.read_gate(config)
+        if settings.model and state.gate.baseline is not None:
+            state.baseline = read_baseline(state.gate.baseline)
         if _is_worker(config):
             state.cpu_threads = max(1, (os.cpu_count() or 1) // int(config.workerinput.get("workercount", 1)))
         if settings.model and not _is_xdist_controller(config):
@@ -304,22 +308,22 @@ class RunHooks:
         # reported first, and under xdist (where the controller never sees the declarations) too.
         families = list(BENCHMARKS)
         specs = sorted(state.specs.values(), key=lambda spec: _table_order(families, spec))
-        state.summary = summarize(specs, state.results)
-        state.files = write_run_files(
+        state.finished = finish_run(
             state.run_dir,
             state.settings,
-            state.summary,
+            state.gate,
+            state.baseline,
+            specs,
             state.results,
             list(state.worker_stats.values()),
             state.errors,
         )
-        if state.summary.group_failures() and session.exitstatus == pytest.ExitCode.OK:
+        if state.finished.report.verdict.fails_run and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         state = self.state
-        summary = state.summary
-        if summary is None:
+        if state.finished is None:
             quiet = self.config.option.collectonly or terminalreporter.stats.get("error") or state.refused
             if state.settings.model is not None and not state.subjects_reported and not quiet:
                 terminalreporter.write_line(
@@ -328,35 +332,62 @@ class RunHooks:
                     yellow=True,
                 )
             return
-        tw = terminalreporter._tw
+        report = state.finished.report
+        summary, verdict, comparison = report.summary, report.verdict, report.comparison
         terminalreporter.write_sep("=", f"llmeval summary: {state.settings.model_abbr}")
-        terminalreporter.write(render_summary(summary, state.settings.model_abbr, tw.hasmarkup))
-        subject_failures = [r for r in summary.subject_rows if r.failed]
-        group_failures = summary.group_failures()
-        for line in summary.unchecked_gates():
+        terminalreporter.write(render_summary(report, terminalreporter._tw.hasmarkup))
+        for line in verdict.unchecked:
             terminalreporter.write_line(f"not checked: {line}", yellow=True)
         settings = state.settings
         ran = [state.results[row.name] for row in summary.subject_rows if row.name in state.results]
         truncated = truncation_note(ran, settings.max_seq_len - settings.max_out_len)
         if truncated:
             terminalreporter.write_line(truncated, yellow=True)
-        if group_failures:
+        if comparison is not None:
+            flips = len(comparison.flips)
             terminalreporter.write_line(
-                f"llmeval gate FAILED: {len(group_failures)} group threshold(s) not met (exit status 1):",
+                f"baseline {comparison.path} (model {comparison.model}): {len(comparison.rows)} row(s) compared, "
+                f"{flips} question(s) changed" + (f", listed in {state.run_dir / 'flips.json'}" if flips else "")
+            )
+            for note in comparison.notes:
+                terminalreporter.write_line(f"  not compared: {note}", yellow=True)
+        if verdict.group_failures:
+            terminalreporter.write_line(
+                f"llmeval gate FAILED: {len(verdict.group_failures)} group threshold(s) not met (exit status 1):",
                 red=True,
                 bold=True,
             )
-            for line in group_failures:
+            for line in verdict.group_failures:
                 terminalreporter.write_line(f"  {line}", red=True)
-        if subject_failures:
+        if verdict.regressions:
+            gate = state.gate
             terminalreporter.write_line(
-                f"{len(subject_failures)} subject(s) below threshold (failed items above)", red=True
+                f"llmeval gate FAILED: {len(verdict.regressions)} regression(s) against the baseline: a drop of more "
+                f"than {gate.max_drop:.2f} pts with p < {gate.alpha:g} (McNemar's exact test, Holm-adjusted over "
+                f"{len(comparison.rows) if comparison else 0} compared rows) (exit status 1):",
+                red=True,
+                bold=True,
+            )
+            for line in verdict.regressions:
+                terminalreporter.write_line(f"  {line}", red=True)
+        if verdict.baseline_unchecked:
+            terminalreporter.write_line(
+                f"llmeval gate FAILED: {verdict.baseline_unchecked} (exit status 1); re-save the baseline with "
+                "--llm-save-baseline on the base branch",
+                red=True,
+                bold=True,
+            )
+        if verdict.subject_failures:
+            terminalreporter.write_line(
+                f"{len(verdict.subject_failures)} subject(s) below threshold (failed items above)", red=True
             )
         for line in worker_lines(list(state.worker_stats.values())):
             terminalreporter.write_line(line)
         terminalreporter.write_line(f"predictions: {state.run_dir / 'predictions' / state.settings.model_abbr}")
-        for path in state.files:
+        for path in state.finished.files:
             terminalreporter.write_line(f"wrote {path}")
+        for problem in state.finished.problems:
+            terminalreporter.write_line(f"llmeval: {problem}", red=True)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,8 @@ travel between xdist workers, land in files and be compared across runs.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass
 
 
@@ -21,6 +23,13 @@ class Question:
     # Built-in benchmarks leave it empty and name their fields themselves (``Benchmark.fields``).
     columns: tuple[tuple[str, str], ...] = ()
     output_column: str | None = None  # which of ``columns`` holds the gold answer
+
+    @property
+    def key(self) -> str:
+        """A fingerprint of the question's content: a baseline matches questions by it, not by position,
+        so a reordered file still pairs up and an edited question is never compared with its old self."""
+        content = json.dumps([self.question, list(self.choices), self.answer, [list(c) for c in self.columns]])
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +48,7 @@ class Outcome:
     scores: tuple[float, ...] = ()  # ppl mode: each label's score, in label order (the lowest wins)
     # Set where correctness is not ``answer == gold``: a regular expression or a list of accepted answers.
     judged: bool | None = None
+    key: str = ""  # the question's fingerprint (``Question.key``)
 
     @property
     def correct(self) -> bool:
@@ -59,6 +69,7 @@ class Outcome:
             truncated=data.get("truncated", False),
             scores=tuple(data.get("scores", ())),
             judged=data.get("judged"),
+            key=data.get("key", ""),
         )
 
 

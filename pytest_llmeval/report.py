@@ -4,6 +4,7 @@
 <output-dir>/<run-id>/results/<model>/<abbr>.json       {"accuracy": ...}
 <output-dir>/<run-id>/summary/summary_<run-id>.csv|.txt
 <output-dir>/<run-id>/llmeval.json                      every record of the run, for machines
+<output-dir>/<run-id>/flips.json                        with a baseline: every question whose verdict changed
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_llmeval.options import Settings
+from pytest_llmeval.compare import Comparison, Flip
+from pytest_llmeval.options import Gate, Settings
 from pytest_llmeval.prompts import Prompt
 from pytest_llmeval.records import SubjectResult, WorkerStats
-from pytest_llmeval.summary import Summary, subject_failure
+from pytest_llmeval.summary import Summary
+from pytest_llmeval.verdict import Verdict
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -104,27 +108,43 @@ def summary_txt(summary: Summary, model_abbr: str, run_id: str) -> str:
     )
 
 
-def run_record(
-    settings: Settings,
-    summary: Summary,
-    results: Sequence[SubjectResult],
-    workers: Sequence[WorkerStats],
-    run_id: str,
-    errors: Sequence[str] = (),
-) -> dict:
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything the end-of-run files and messages show, decided once."""
+
+    run_dir: Path
+    model: str
+    settings: Settings
+    gate: Gate
+    summary: Summary
+    verdict: Verdict
+    comparison: Comparison | None = None
+    flips: tuple[dict, ...] = ()  # ``flip_records``: each flip with its prompt
+
+    @property
+    def run_id(self) -> str:
+        return self.run_dir.name
+
+    @property
+    def status(self) -> str:
+        return "passed" if self.verdict.passed else "FAILED"
+
+
+def run_record(report: Report, results: Sequence[SubjectResult], workers: Sequence[WorkerStats]) -> dict:
     """Everything about a run as plain JSON: settings, table with verdicts, workers, every question's outcome."""
-    subject_failures = [line for result in results if (line := subject_failure(result, _minimum(summary, result)))]
-    group_failures = summary.group_failures()
+    verdict = report.verdict
+    changes = {row.name: row for row in report.comparison.rows} if report.comparison else {}
     return {
-        "run_id": run_id,
-        "model": settings.model_abbr,
-        "settings": settings.to_json(),
-        "passed": not subject_failures and not group_failures and not errors,
-        "failures": subject_failures + group_failures,
-        "errors": list(errors),
-        "unchecked": summary.unchecked_gates(),
+        "run_id": report.run_id,
+        "model": report.settings.model_abbr,
+        "settings": report.settings.to_json(),
+        "passed": verdict.passed,
+        "failures": [*verdict.subject_failures, *verdict.group_failures, *verdict.regressions],
+        "errors": list(verdict.errors),
+        "unchecked": [*verdict.unchecked, *([verdict.baseline_unchecked] if verdict.baseline_unchecked else [])],
         "model_loads": sum(w.model_loads for w in workers),
         "workers": [w.to_json() for w in sorted(workers, key=lambda w: w.worker)],
+        "baseline": _baseline_record(report),
         "table": [
             {
                 "dataset": row.name,
@@ -133,29 +153,79 @@ def run_record(
                 "mode": row.mode,
                 "value": row.value,
                 "minimum": row.minimum,
-                "failed": row.failed,
+                **(_change_record(changes[row.name]) if row.name in changes else {}),
+                "failed": row.name in verdict.failed_rows,
             }
-            for row in summary.rows
+            for row in report.summary.rows
         ],
         "subjects": [result.to_json() for result in results],
     }
 
 
-def _minimum(summary: Summary, result: SubjectResult) -> float | None:
-    return next((row.minimum for row in summary.subject_rows if row.name == result.abbr), None)
+def _change_record(row) -> dict:
+    change = row.change
+    return {
+        "baseline": row.before,
+        "compared_value": row.after,
+        "delta": row.delta,
+        "paired": change.total,
+        "right_to_wrong": change.right_to_wrong,
+        "wrong_to_right": change.wrong_to_right,
+        "p": change.p_value,
+        "p_holm": row.p_adjusted,
+    }
 
 
-def write_run_files(
-    run_dir: Path,
-    settings: Settings,
-    summary: Summary,
-    results: Mapping[str, SubjectResult],
-    workers: Sequence[WorkerStats],
-    errors: Sequence[str] = (),
-) -> list[Path]:
-    """Write per-subject results, both summary files and ``llmeval.json``; return the summary paths."""
-    run_id = run_dir.name
-    model = settings.model_abbr
+def _baseline_record(report: Report) -> dict | None:
+    comparison = report.comparison
+    if comparison is None:
+        return None
+    return {
+        "path": comparison.path,
+        "model": comparison.model,
+        "max_drop": report.gate.max_drop,
+        "alpha": report.gate.alpha,
+        "test": "McNemar exact, two-sided; Holm-adjusted over the compared rows",
+        "notes": list(comparison.notes),
+        "overall": [_change_record(row) | {"dataset": row.name} for row in comparison.rows if row.kind == "overall"],
+        "flips": len(comparison.flips),
+    }
+
+
+def flip_records(run_dir: Path, model: str, flips: Sequence[Flip]) -> list[dict]:
+    """Each flip with the prompt this run sent, read back from the predictions files the items wrote."""
+    prompts: dict[str, dict] = {}
+    records = []
+    for flip in flips:
+        if flip.subject not in prompts:
+            try:
+                text = predictions_path(run_dir, model, flip.subject).read_text(encoding="utf-8")
+                prompts[flip.subject] = json.loads(text)
+            except (OSError, ValueError):
+                prompts[flip.subject] = {}
+        entry = prompts[flip.subject].get(str(flip.index), {})
+        # gen: the prompt; ppl: the gold label's prompt, the one the model should have preferred
+        prompt = entry.get("origin_prompt") or entry.get(f"label: {flip.gold}", {}).get("prompt", "")
+        records.append(
+            {
+                "subject": flip.subject,
+                "index": flip.index,
+                "direction": flip.direction,
+                "gold": flip.gold,
+                "baseline_answer": flip.before,
+                "answer": flip.after,
+                "prediction": flip.prediction,
+                "prompt": prompt,
+                "key": flip.key,
+            }
+        )
+    return records
+
+
+def write_run_files(report: Report, results: Mapping[str, SubjectResult], workers: Sequence[WorkerStats]) -> list[Path]:
+    """Write per-subject results, both summary files, ``llmeval.json`` and the flips; return their paths."""
+    run_dir, run_id, model = report.run_dir, report.run_id, report.settings.model_abbr
+    summary = report.summary
     ordered = [results[row.name] for row in summary.subject_rows if row.name in results]
     for result in ordered:
         write_json_atomic(run_dir / "results" / model / f"{result.abbr}.json", {"accuracy": result.accuracy})
@@ -166,6 +236,9 @@ def write_run_files(
     ]
     write_text_atomic(paths[0], summary_csv(summary, model))
     write_text_atomic(paths[1], summary_txt(summary, model, run_id))
-    record = run_record(settings, summary, ordered, workers, run_id, errors)
+    record = run_record(report, ordered, workers)
     write_text_atomic(paths[2], json.dumps(record, indent=2, ensure_ascii=False))
+    if report.comparison is not None:
+        paths.append(run_dir / "flips.json")
+        write_text_atomic(paths[-1], json.dumps(list(report.flips), indent=2, ensure_ascii=False))
     return paths

@@ -141,6 +141,7 @@ def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch:
                 truncated=prompt.tokens > max_prompt_tokens,
                 # Recorded only where correct is not answer == gold (a pattern, or one of several answers).
                 judged=correct if rule in ("regex", "list") else None,
+                key=question.key,
             )
         )
     return outcomes, prompts
@@ -176,6 +177,7 @@ def _score_labels(plan: SubjectPlan, backend: Backend, settings: Settings, on_ba
                 prompt_tokens=max(p.tokens for p in label_prompts),
                 truncated=any(p.tokens > settings.max_seq_len for p in label_prompts),
                 scores=own,
+                key=question.key,
             )
         )
         prompts.append(

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from pytest_llmeval.backend import Backend, LoadError
+from pytest_llmeval.baseline import Baseline
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.faults import explain, one_line
-from pytest_llmeval.options import Settings
+from pytest_llmeval.finish import Finished
+from pytest_llmeval.options import Gate, Settings
 from pytest_llmeval.plan import SubjectPlan
 from pytest_llmeval.records import SubjectResult, WorkerStats
 from pytest_llmeval.suite import DatasetSpec
-from pytest_llmeval.summary import Summary
 
 
 def load_failure(error: BaseException, settings: Settings) -> str:
@@ -84,7 +85,9 @@ class RunState:
     specs: dict[str, DatasetSpec] = field(default_factory=dict)
     results: dict[str, SubjectResult] = field(default_factory=dict)
     worker_stats: dict[str, WorkerStats] = field(default_factory=dict)
-    summary: Summary | None = None
+    gate: Gate = field(default_factory=Gate)
+    baseline: Baseline | None = None  # read at start-up, so a bad file stops the run before any model loads
+    finished: Finished | None = None  # the verdict and everything written at the end
     subjects_reported: int = 0
     refused: bool = False  # the run was stopped before any subject ran (a selected dataset has no data)
     errors: list[str] = field(default_factory=list)  # subjects that failed without a result, one line each

@@ -1,4 +1,4 @@
-"""The summary table and the verdicts on it: pure functions of dataset specs and subject results."""
+"""The summary table: pure functions of dataset specs and subject results (``verdict`` judges it)."""
 
 from __future__ import annotations
 
@@ -21,40 +21,11 @@ class Row:
     minimum: float | None
     detail: str
 
-    @property
-    def failed(self) -> bool:
-        return self.value is not None and self.minimum is not None and self.value < self.minimum
-
     def csv_cells(self) -> list[str]:
         """The row as OpenCompass writes it: ``-`` everywhere when there is no value."""
         if self.value is None:
             return [self.name, "-", "-", "-", "-"]
         return [self.name, self.version, self.metric, self.mode, f"{self.value:.2f}"]
-
-
-def below(value: float, minimum: float) -> str:
-    """``value < minimum`` with two decimals, or as many more as it takes to show the two differ."""
-    for decimals in range(2, 16):
-        shown, limit = f"{value:.{decimals}f}", f"{minimum:.{decimals}f}"
-        if shown != limit:
-            return f"{shown} < {limit}"
-    return f"{value!r} < {minimum!r}"
-
-
-def subject_failure(result: SubjectResult, minimum: float | None) -> str | None:
-    """The one-line reason a subject fails its threshold, or None when it passes."""
-    if minimum is None or result.accuracy >= minimum:
-        return None
-    return f"{result.abbr}: accuracy {below(result.accuracy, minimum)} ({result.correct}/{result.total} correct)"
-
-
-def group_failure(row: Row) -> str | None:
-    """The one-line reason a group or overall average fails its threshold, or None."""
-    if not row.failed:
-        return None
-    assert row.value is not None and row.minimum is not None
-    kind = row.metric.replace("_", " ")
-    return f"{row.name}: average {below(row.value, row.minimum)} ({kind} of {row.detail})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,17 +38,6 @@ class Summary:
     @property
     def rows(self) -> tuple[Row, ...]:
         return self.subject_rows + self.group_rows
-
-    def group_failures(self) -> list[str]:
-        return [line for row in self.group_rows if (line := group_failure(row))]
-
-    def unchecked_gates(self) -> list[str]:
-        """Group thresholds that could not be judged because not every member subject ran."""
-        return [
-            f"{row.name}: threshold {row.minimum:.2f} not checked ({row.detail})"
-            for row in self.group_rows
-            if row.minimum is not None and row.value is None
-        ]
 
 
 def _subjects(count: int) -> str:

@@ -9,10 +9,11 @@ import pytest
 
 from pytest_llmeval.ceval import SUBJECT_BY_KEY
 from pytest_llmeval.configs import CEVAL_GEN
-from pytest_llmeval.options import Settings
+from pytest_llmeval.options import Gate, Settings
 from pytest_llmeval.prompts import Prompt
 from pytest_llmeval.records import Outcome, SubjectResult, WorkerStats
 from pytest_llmeval.report import (
+    Report,
     predictions_payload,
     summary_csv,
     summary_txt,
@@ -22,6 +23,7 @@ from pytest_llmeval.report import (
 )
 from pytest_llmeval.suite import make_spec
 from pytest_llmeval.summary import summarize
+from pytest_llmeval.verdict import judge
 
 MODEL = "internlm2-chat-1_8b"
 
@@ -138,7 +140,9 @@ def test_write_run_files_layout(tmp_path, summary):
     run = tmp_path / "RUN"
     settings = Settings(model=None, tokenizer=None, model_abbr=MODEL)
     worker = WorkerStats("main", "cpu", 1, 2.0, 19, 4.0)
-    paths = write_run_files(run, settings, summary, {NETWORK.abbr: NETWORK}, [worker])
+    results = {NETWORK.abbr: NETWORK}
+    report = Report(run, MODEL, settings, Gate(), summary, judge(summary, results))
+    paths = write_run_files(report, results, [worker])
     assert paths == [run / "summary" / "summary_RUN.csv", run / "summary" / "summary_RUN.txt", run / "llmeval.json"]
     tmp_path = run
     results_file = tmp_path / "results" / MODEL / "ceval-computer_network.json"
@@ -149,6 +153,7 @@ def test_write_run_files_layout(tmp_path, summary):
     assert [s["abbr"] for s in record["subjects"]] == ["ceval-computer_network"]
     assert record["subjects"][0]["correct"] == 9 and len(record["subjects"][0]["outcomes"]) == 19
     assert [row["dataset"] for row in record["table"]] == [row.name for row in summary.rows]
+    assert record["baseline"] is None and record["passed"] is True
 
 
 def test_all_digit_version_is_text_not_a_number():

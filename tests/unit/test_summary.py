@@ -10,7 +10,8 @@ from pytest_llmeval.ceval import SUBJECT_BY_KEY, SUBJECTS
 from pytest_llmeval.configs import CEVAL_GEN
 from pytest_llmeval.records import Outcome, SubjectResult, WorkerStats
 from pytest_llmeval.suite import make_spec
-from pytest_llmeval.summary import Row, group_failure, subject_failure, summarize
+from pytest_llmeval.summary import Row, summarize
+from pytest_llmeval.verdict import group_failure, judge, subject_failure, threshold_failed, unchecked_gates
 
 GROUP_ORDER = ["ceval-stem", "ceval-social-science", "ceval-humanities", "ceval-other", "ceval-hard", "ceval"]
 
@@ -134,13 +135,15 @@ def test_group_failure_and_unchecked_gates():
         {"ceval-stem": 70, "ceval-hard": 75, "ceval-humanities": 10, "ceval": 1},
     )
     summary = summarize([spec], by_abbr(result("computer_network", 1, 2), result("college_physics", 3, 4)))
-    assert summary.group_failures() == ["ceval-stem: average 62.50 < 70.00 (naive average of 2 subjects)"]
-    assert summary.unchecked_gates() == [
+    verdict = judge(summary, by_abbr(result("computer_network", 1, 2), result("college_physics", 3, 4)))
+    assert verdict.group_failures == ("ceval-stem: average 62.50 < 70.00 (naive average of 2 subjects)",)
+    assert verdict.fails_run and not verdict.passed and verdict.failed_rows == {"ceval-stem"}
+    assert unchecked_gates(summary) == list(verdict.unchecked) == [
         "ceval-humanities: threshold 10.00 not checked (0/1 subjects ran)",
         "ceval: threshold 1.00 not checked (2/3 subjects ran)",
     ]
     hard = next(row for row in summary.group_rows if row.name == "ceval-hard")
-    assert hard.minimum == 75.0 and not hard.failed and group_failure(hard) is None
+    assert hard.minimum == 75.0 and not threshold_failed(hard.value, hard.minimum) and group_failure(hard) is None
 
 
 @pytest.mark.parametrize(
@@ -149,7 +152,7 @@ def test_group_failure_and_unchecked_gates():
 )
 def test_row_failed(value, minimum, failed):
     row = Row("ceval", "-", "naive_average", "gen", value, minimum, "52 subjects")
-    assert row.failed is failed
+    assert threshold_failed(row.value, row.minimum) is failed
     expected = "ceval: average 40.00 < 45.00 (naive average of 52 subjects)" if failed else None
     assert group_failure(row) == expected
 
@@ -163,6 +166,6 @@ def test_row_failed(value, minimum, failed):
     ],
 )
 def test_a_failed_gate_never_reads_as_equal_numbers(value, minimum, shown):
-    from pytest_llmeval.summary import below
+    from pytest_llmeval.verdict import below
 
     assert below(value, minimum) == shown

@@ -1,0 +1,109 @@
+"""The Markdown report: what a reviewer reads in a pull request (and in GitHub's job summary)."""
+
+from __future__ import annotations
+
+from pytest_llmeval.report import Report
+from pytest_llmeval.verdict import p_text
+
+WORST = 5  # subjects listed under "largest drops"
+FLIPS_SHOWN = 50  # the flips file has them all
+
+
+def cell(text: object) -> str:
+    """Table-cell safe: one line, pipes escaped, no HTML or Markdown markup interpreted."""
+    shown = " ".join(str(text).split())
+    for char in "\\`*_[]<>|":
+        shown = shown.replace(char, "\\" + char)
+    return shown
+
+
+def gate_rule(report: Report) -> str:
+    gate = report.gate
+    count = len(report.comparison.rows) if report.comparison else 0
+    return (
+        f"a drop of more than {gate.max_drop:.2f} pts with p < {gate.alpha:g} "
+        f"(McNemar's exact test, Holm-adjusted over {count} compared rows)"
+    )
+
+
+def render_markdown(report: Report) -> str:
+    verdict, comparison = report.verdict, report.comparison
+    mark = "✅" if verdict.passed else "❌"
+    lines = [f"## {mark} llmeval {report.status}: {cell(report.model)}", ""]
+    lines.append(
+        f"Run `{report.run_id}`"
+        + (f", compared with `{cell(comparison.path)}` (model {cell(comparison.model)})" if comparison else "")
+        + "."
+    )
+    if comparison:
+        lines += ["", f"A baseline gate fails on {gate_rule(report)}."]
+    failures = [*verdict.subject_failures, *verdict.group_failures, *verdict.regressions, *verdict.errors]
+    if verdict.baseline_unchecked:
+        failures.append(verdict.baseline_unchecked)
+    if failures:
+        lines += ["", "### Failed", ""] + [f"- `{line}`" for line in failures]
+    changes = {row.name: row for row in comparison.rows} if comparison else {}
+    header = ["dataset", "version", "metric", "mode", report.model, "min"]
+    if comparison:
+        header += ["baseline", "Δ", "right→wrong", "wrong→right", "p (Holm)"]
+    lines += [
+        "",
+        "### Results",
+        "",
+        "| " + " | ".join(cell(h) for h in header) + " | |",
+        "|" + "---|" * (len(header) + 1),
+    ]
+    for row in report.summary.rows:
+        cells = [*row.csv_cells()[:4], f"{row.value:.2f}" if row.value is not None else row.detail]
+        cells.append(f"{row.minimum:.2f}" if row.minimum is not None else "")
+        if comparison:
+            change = changes.get(row.name)
+            cells += (
+                [
+                    f"{change.before:.2f}",
+                    f"{change.delta:+.2f}",
+                    str(change.change.right_to_wrong),
+                    str(change.change.wrong_to_right),
+                    p_text(change.p_adjusted),
+                ]
+                if change
+                else ["", "", "", "", ""]
+            )
+        status = "❌" if row.name in verdict.failed_rows else ""
+        lines.append("| " + " | ".join(cell(c) for c in cells) + f" | {status} |")
+    if comparison:
+        overall = [row for row in comparison.rows if row.kind == "overall"]
+        for row in overall:
+            lines += [
+                "",
+                f"All compared questions: {row.before:.2f} → {row.after:.2f} ({row.delta:+.2f} pts, p={p_text(row.p_adjusted)}).",
+            ]
+        worst = sorted((r for r in comparison.rows if r.kind == "subject" and r.delta < 0), key=lambda r: r.delta)
+        if worst:
+            lines += ["", "### Largest drops", ""]
+            lines += [
+                f"- {cell(r.name)}: {r.before:.2f} → {r.after:.2f} ({r.delta:+.2f} pts, "
+                f"{r.change.right_to_wrong} right→wrong, {r.change.wrong_to_right} wrong→right)"
+                for r in worst[:WORST]
+            ]
+        if comparison.notes:
+            lines += ["", "### Not compared", ""] + [f"- {cell(note)}" for note in comparison.notes]
+        if report.flips:
+            lines += ["", f"<details><summary>{len(report.flips)} question(s) changed</summary>", ""]
+            lines += ["| subject | # | change | gold | baseline | now |", "|---|---|---|---|---|---|"]
+            for flip in report.flips[:FLIPS_SHOWN]:
+                values = (
+                    flip["subject"],
+                    flip["index"],
+                    flip["direction"],
+                    flip["gold"],
+                    flip["baseline_answer"],
+                    flip["answer"],
+                )
+                lines.append("| " + " | ".join(cell(v) for v in values) + " |")
+            if len(report.flips) > FLIPS_SHOWN:
+                lines.append(f"\n{len(report.flips) - FLIPS_SHOWN} more in `flips.json` of the run folder.")
+            lines += ["", "</details>"]
+    for line in verdict.unchecked:
+        lines += ["", f"Not checked: {cell(line)}"]
+    return "\n".join(lines) + "\n"

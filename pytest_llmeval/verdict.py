@@ -1,0 +1,128 @@
+"""Every pass/fail decision of a run, made here and only here.
+
+Items ask ``subject_failure`` as they finish; at the end ``judge`` decides the whole run (thresholds, the
+baseline comparison, errors), and the terminal summary, the exit status and every file read that one
+``Verdict``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pytest_llmeval.compare import Comparison, RowChange
+from pytest_llmeval.records import SubjectResult
+from pytest_llmeval.summary import Row, Summary
+
+DEFAULT_MAX_DROP = 1.0  # points: a smaller drop is not worth a red build even when it is real
+DEFAULT_ALPHA = 0.05  # family-wise: the chance that an unchanged model fails the gate at all
+
+
+def below(value: float, minimum: float) -> str:
+    """``value < minimum`` with two decimals, or as many more as it takes to show the two differ."""
+    for decimals in range(2, 16):
+        shown, limit = f"{value:.{decimals}f}", f"{minimum:.{decimals}f}"
+        if shown != limit:
+            return f"{shown} < {limit}"
+    return f"{value!r} < {minimum!r}"
+
+
+def threshold_failed(value: float | None, minimum: float | None) -> bool:
+    return value is not None and minimum is not None and value < minimum
+
+
+def subject_failure(result: SubjectResult, minimum: float | None) -> str | None:
+    """The one-line reason a subject fails its threshold, or None when it passes."""
+    if not threshold_failed(result.accuracy, minimum):
+        return None
+    assert minimum is not None
+    return f"{result.abbr}: accuracy {below(result.accuracy, minimum)} ({result.correct}/{result.total} correct)"
+
+
+def group_failure(row: Row) -> str | None:
+    """The one-line reason a group or overall average fails its threshold, or None."""
+    if not threshold_failed(row.value, row.minimum):
+        return None
+    assert row.value is not None and row.minimum is not None
+    kind = row.metric.replace("_", " ")
+    return f"{row.name}: average {below(row.value, row.minimum)} ({kind} of {row.detail})"
+
+
+def unchecked_gates(summary: Summary) -> list[str]:
+    """Group thresholds that could not be judged because not every member subject ran."""
+    return [
+        f"{row.name}: threshold {row.minimum:.2f} not checked ({row.detail})"
+        for row in summary.group_rows
+        if row.minimum is not None and row.value is None
+    ]
+
+
+def p_text(p: float) -> str:
+    return f"{p:.4f}" if p >= 0.0001 else f"{p:.1e}"
+
+
+def change_line(row: RowChange) -> str:
+    """``ceval: 40.39 → 36.10 (-4.29 pts, 31 right→wrong, 9 wrong→right, p=0.0006)``; p is Holm-adjusted."""
+    change = row.change
+    return (
+        f"{row.name}: {row.before:.2f} → {row.after:.2f} ({row.delta:+.2f} pts, {change.right_to_wrong} right→wrong, "
+        f"{change.wrong_to_right} wrong→right, p={p_text(row.p_adjusted)})"
+    )
+
+
+def regressed(row: RowChange, max_drop: float, alpha: float) -> bool:
+    """Worse by more than ``max_drop`` points, and by more than chance would explain."""
+    return row.delta < -max_drop and row.p_adjusted < alpha
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    subject_failures: tuple[str, ...] = ()  # thresholds; their items failed already
+    group_failures: tuple[str, ...] = ()
+    regressions: tuple[str, ...] = ()  # against the baseline
+    unchecked: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    baseline_unchecked: str | None = None  # a baseline was given but nothing could be compared with it
+    failed_rows: frozenset[str] = frozenset()
+
+    @property
+    def passed(self) -> bool:
+        return not (
+            self.subject_failures or self.group_failures or self.regressions or self.errors or self.baseline_unchecked
+        )
+
+    @property
+    def fails_run(self) -> bool:
+        """Failures no item carries, which must still turn the exit status red."""
+        return bool(self.group_failures or self.regressions or self.baseline_unchecked)
+
+
+def judge(
+    summary: Summary,
+    results: Mapping[str, SubjectResult],
+    errors: Sequence[str] = (),
+    comparison: Comparison | None = None,
+    max_drop: float = DEFAULT_MAX_DROP,
+    alpha: float = DEFAULT_ALPHA,
+) -> Verdict:
+    subject_failures = [
+        line
+        for row in summary.subject_rows
+        if row.name in results and (line := subject_failure(results[row.name], row.minimum))
+    ]
+    group_rows = [row for row in summary.group_rows if group_failure(row)]
+    worse = [row for row in comparison.rows if regressed(row, max_drop, alpha)] if comparison else []
+    failed_rows = {row.name for row in summary.subject_rows if threshold_failed(row.value, row.minimum)}
+    failed_rows |= {row.name for row in group_rows} | {row.name for row in worse}
+    nothing_compared = None
+    if comparison is not None and not comparison.rows:
+        nothing_compared = f"no subject of this run could be compared with the baseline {comparison.path}"
+    return Verdict(
+        subject_failures=tuple(subject_failures),
+        group_failures=tuple(line for row in group_rows if (line := group_failure(row))),
+        regressions=tuple(change_line(row) for row in worse),
+        unchecked=tuple(unchecked_gates(summary)),
+        errors=tuple(errors),
+        baseline_unchecked=nothing_compared,
+        failed_rows=frozenset(failed_rows),
+    )
