@@ -32,6 +32,22 @@ def untrained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def half_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Trained like ``tiny_model``, but taught a wrong letter for every other question: a clear regression."""
+    from pytest_llmeval.tiny import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("half") / "model", SAMPLE_DATA, mislearn_every=2)
+
+
+@pytest.fixture(scope="session")
+def nudged_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Taught a wrong letter for one question in ten: a small change that chance could explain."""
+    from pytest_llmeval.tiny import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("nudged") / "model", SAMPLE_DATA, mislearn_every=10)
+
+
+@pytest.fixture(scope="session")
 def exam_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny Llama trained on the custom-dataset example's gen prompts (examples/custom): it must pass its gate."""
     from custom_exam import exam_corpus, exam_lessons

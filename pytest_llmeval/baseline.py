@@ -109,7 +109,8 @@ def read_baseline(path: Path, option: str = "--llm-baseline") -> Baseline:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        problem = "it ends early (truncated)" if error.pos >= len(text.rstrip()) else "it is not valid JSON"
+        cut = error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string")
+        problem = "it ends early (truncated)" if cut else "it is not valid JSON"
         raise LlmEvalError(f"{where}: {problem} at line {error.lineno}, column {error.colno}; {resave}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise LlmEvalError(f'{where}: not a pytest-llmeval baseline (no "format": "{FORMAT}"); {resave}')

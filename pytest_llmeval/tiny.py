@@ -160,7 +160,9 @@ def _save_tokenizer(tokenizer: PreTrainedTokenizerFast, out_dir: Path) -> None:
     path.write_text(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _lessons(subjects: Sequence[_SubjectData]) -> list[Lesson]:
+def _lessons(subjects: Sequence[_SubjectData], mislearn_every: int = 0) -> list[Lesson]:
+    """Every val question at every shot count; with ``mislearn_every`` n, every n-th question (by index in
+    its file, from the first) is taught the next letter instead of its answer: a worse model, for gating tests."""
     lessons = []
     for data in subjects:
         template = CEVAL_GEN.round_template(data.subject)
@@ -170,7 +172,10 @@ def _lessons(subjects: Sequence[_SubjectData]) -> list[Lesson]:
             for question in data.val:
                 plain = render_plain(template, data.dev[:shots], question)
                 messages = tuple(chat_messages(template, data.dev[:shots], question))
-                lessons.append(Lesson(plain, messages, question.answer))
+                answer = question.answer
+                if mislearn_every and question.index % mislearn_every == 0:
+                    answer = LETTERS[(LETTERS.index(answer) + 1) % len(question.choices)]
+                lessons.append(Lesson(plain, messages, answer))
     return lessons
 
 
@@ -302,11 +307,13 @@ def _train(model: LlamaForCausalLM, examples: Sequence[_Example], pad_id: int, s
     log.debug("stopped after %d epochs before every target was confident", max_epochs)
 
 
-def build_tiny_model(out_dir: Path, data_dir: Path, *, train: bool = True, seed: int = 0, max_epochs: int = 40) -> Path:
+def build_tiny_model(
+    out_dir: Path, data_dir: Path, *, train: bool = True, seed: int = 0, max_epochs: int = 40, mislearn_every: int = 0
+) -> Path:
     """Write a tiny Llama checkpoint and tokenizer for the C-Eval data in ``data_dir`` to ``out_dir``."""
     data_dir = Path(data_dir)
     subjects = _load_subjects(data_dir)
-    lessons = _lessons(subjects) if train else []
+    lessons = _lessons(subjects, mislearn_every) if train else []
     return build_model(out_dir, _corpus(data_dir, subjects), lessons, train=train, seed=seed, max_epochs=max_epochs)
 
 

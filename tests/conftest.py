@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import shutil
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -49,7 +53,7 @@ def all_subjects_project(project: pytest.Pytester) -> pytest.Pytester:
 def run_llm(project: pytest.Pytester) -> RunLlm:
     """Run pytest in the project as a user would, with ``--llm-model`` pointing at ``model`` when given."""
 
-    def run(model: Path | None, *args: str) -> pytest.RunResult:
+    def run(model: Path | None, *args: str, step_summary: Path | None = None) -> pytest.RunResult:
         argv: list[str] = ["-p", "no:cacheprovider"]
         if model is not None:
             # A relative link keeps pytest's rootdir in the project (absolute option paths move it).
@@ -57,7 +61,13 @@ def run_llm(project: pytest.Pytester) -> RunLlm:
             if not link.exists():
                 link.symlink_to(model, target_is_directory=True)
             argv += ["--llm-model", link.name]
-        return project.runpytest_subprocess(*argv, *args)
+        # A run inside GitHub Actions would otherwise append these test runs to the job's own summary.
+        with pytest.MonkeyPatch.context() as patch:
+            if step_summary is None:
+                patch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+            else:
+                patch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
+            return project.runpytest_subprocess(*argv, *args)
 
     return run
 
@@ -70,3 +80,52 @@ def last_run(project: pytest.Pytester) -> Callable[[], Path]:
         return max((project.path / "outputs" / "llmeval").iterdir())
 
     return find
+
+
+class Webhook:
+    """A real HTTP endpoint on 127.0.0.1 that records what is posted and answers as told."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict] = []
+        self.paths: list[str] = []
+        self.status = 200
+        self.answer = b'{"code": 0}'
+        self.delay = 0.0
+        hook = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+                length = int(self.headers.get("Content-Length", 0))
+                hook.bodies.append(json.loads(self.rfile.read(length)))
+                hook.paths.append(self.path)
+                time.sleep(hook.delay)
+                try:
+                    self.send_response(hook.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(hook.answer)
+                except OSError:
+                    pass  # the client gave up waiting: that is the point of a slow webhook
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, token: str = "SECRET-TOKEN-4f1c") -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/open-apis/bot/v2/hook/{token}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
+    yield hook
+    hook.close()
