@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from pytest_llmeval.console import LiveProgress
 from pytest_llmeval.compare import subject_change
+from pytest_llmeval.console import LiveProgress
 from pytest_llmeval.errors import LlmEvalError, MissingData
 from pytest_llmeval.faults import explain
 from pytest_llmeval.plan import SubjectPlan, plan_subjects

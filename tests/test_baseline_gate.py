@@ -141,8 +141,10 @@ def test_changed_prompt_version_is_reported_and_left_out(saved, run_llm, tiny_mo
     assert result.ret == 0, result.stdout.str()
     result.stdout.fnmatch_lines(
         [
-            "  not compared: ceval-law: version 000000 in the baseline, a110a1 now (its prompts or data changed): "
-            "not compared; re-save the baseline"
+            (
+                "  not compared: ceval-law: version 000000 in the baseline, a110a1 now (its prompts or data changed): "
+                "not compared; re-save the baseline"
+            )
         ]
     )
     assert "ceval-law" not in {row["dataset"] for row in record(last_run())["table"] if "delta" in row}
@@ -182,8 +184,10 @@ def test_unwritable_report_path_is_one_line_and_results_are_kept(ungated, run_ll
     run = last_run()
     result.stdout.fnmatch_lines(
         [
-            f"llmeval: --llm-save-baseline {ungated.path}/notes.txt/b.json: cannot write it (*); "
-            f"the run's results are in {run}",
+            (
+                f"llmeval: --llm-save-baseline {ungated.path}/notes.txt/b.json: cannot write it (*); "
+                f"the run's results are in {run}"
+            ),
             f"llmeval: --llm-report-md {ungated.path}/notes.txt/report.md: cannot write it (*)*",
         ]
     )
@@ -229,7 +233,11 @@ def test_html_report_in_a_real_browser(saved, run_llm, half_model, ungated, tmp_
     browser = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage"]
     # Sorted on load by the p column (ascending), through the page's own script.
     dom = subprocess.run(
-        [*browser, "--dump-dom", f"{page.as_uri()}#sort=p%20(Holm)"], capture_output=True, text=True, timeout=120, check=True
+        [*browser, "--dump-dom", f"{page.as_uri()}#sort=p%20(Holm)"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     assert 'data-sorted="p (Holm):asc"' in dom
     names = re.findall(r'<tr class="row[^"]*"><td>([^<]+)</td>', dom)

@@ -102,8 +102,10 @@ def test_one_side_only_and_changed_versions_are_named_and_left_out():
         "settings differ from the baseline's (answers may change for that reason alone): max_out_len 16 → 32",
         "ceval-computer_network: 2 question(s) only in this run, 0 only in the baseline: compared on the 5 in both",
         "ceval-college_physics: not in the baseline (a new subject): not compared",
-        "ceval-law: version 000000 in the baseline, a110a1 now (its prompts or data changed): not compared; "
-        "re-save the baseline",
+        (
+            "ceval-law: version 000000 in the baseline, a110a1 now (its prompts or data changed): not compared; "
+            "re-save the baseline"
+        ),
         "1 baseline subject(s) did not run here and are not compared (ceval-marxism)",
     )
     assert subject_change(old, now["ceval-law"]) is None

@@ -138,10 +138,14 @@ def test_group_failure_and_unchecked_gates():
     verdict = judge(summary, by_abbr(result("computer_network", 1, 2), result("college_physics", 3, 4)))
     assert verdict.group_failures == ("ceval-stem: average 62.50 < 70.00 (naive average of 2 subjects)",)
     assert verdict.fails_run and not verdict.passed and verdict.failed_rows == {"ceval-stem"}
-    assert unchecked_gates(summary) == list(verdict.unchecked) == [
-        "ceval-humanities: threshold 10.00 not checked (0/1 subjects ran)",
-        "ceval: threshold 1.00 not checked (2/3 subjects ran)",
-    ]
+    assert (
+        unchecked_gates(summary)
+        == list(verdict.unchecked)
+        == [
+            "ceval-humanities: threshold 10.00 not checked (0/1 subjects ran)",
+            "ceval: threshold 1.00 not checked (2/3 subjects ran)",
+        ]
+    )
     hard = next(row for row in summary.group_rows if row.name == "ceval-hard")
     assert hard.minimum == 75.0 and not threshold_failed(hard.value, hard.minimum) and group_failure(hard) is None
 
