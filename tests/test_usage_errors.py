@@ -53,6 +53,15 @@ def assert_clean(result: pytest.RunResult, code: int, line: str) -> None:
             "--llm-custom-data-type: 'mc' is not one of mcq, qa",
         ),
         (["--llm-custom-dataset=exam.csv"], "exam.csv not found"),
+        (["--llm-max-drop", "-1"], "--llm-max-drop: '-1' is negative; give 0 or more points"),
+        (["--llm-max-drop", "two"], "--llm-max-drop: 'two' is not a number of points, 0 or more, e.g. 1.0"),
+        (["--llm-alpha", "5"], "--llm-alpha: '5' is not between 0 and 1 (exclusive); e.g. 0.05"),
+        (["--llm-notify-format", "slack"], "--llm-notify-format: 'slack' is not one of lark, json"),
+        (
+            ["--llm-notify", "hooks.example.com/abc-TOKEN"],
+            "--llm-notify: the value given is not an http(s) URL; give the webhook's full address",
+        ),
+        (["--llm-report-html", "data"], "--llm-report-html: data is a folder; give a file path"),
     ],
 )
 def test_bad_option_values(project, args, line):
