@@ -62,6 +62,7 @@ class Comparison:
     rows: tuple[RowChange, ...]
     flips: tuple[Flip, ...]
     notes: tuple[str, ...]  # what was left out, and why
+    tests: int = 0  # distinct paired tests among the rows: the family Holm's correction runs over
 
     def row(self, name: str) -> RowChange | None:
         return next((row for row in self.rows if row.name == name), None)
@@ -87,6 +88,7 @@ def compare(
     not_run = sorted(set(baseline.subjects) - set(results))
     if not_run:
         notes.append(f"{len(not_run)} baseline subject(s) did not run here and are not compared ({_few(not_run)})")
+    covers = [frozenset([row.name]) for row in subject_rows]  # the subjects whose questions each row pairs
     group_rows = []
     for spec in specs:
         benchmark = spec.config.benchmark
@@ -100,17 +102,25 @@ def compare(
             before = sum(r.before * w for r, w in zip(rows, weights)) / sum(weights)
             after = sum(r.after * w for r, w in zip(rows, weights)) / sum(weights)
             group_rows.append(RowChange(name, "group", before, after, _pooled(pairs, abbrs)))
+            covers.append(frozenset(abbrs))
     configs = {results[abbr].config for abbr in pairs}
     if len(configs) > 1:
         group_rows.append(_row(OVERALL, "overall", _pooled(pairs, list(pairs))))
+        covers.append(frozenset(pairs))
     rows = subject_rows + group_rows
-    adjusted = holm([row.change.p_value for row in rows])
+    # A group of one subject (or a group equal to another) pairs the same questions as that row: one test,
+    # counted once in the correction, and every row showing it gets the same adjusted p.
+    tests: dict[frozenset[str], float] = {}
+    for row, members in zip(rows, covers):
+        tests.setdefault(members, row.change.p_value)
+    adjusted = dict(zip(tests, holm(list(tests.values()))))
     return Comparison(
         path=str(baseline.path),
         model=baseline.model,
-        rows=tuple(replace(row, p_adjusted=p) for row, p in zip(rows, adjusted)),
+        rows=tuple(replace(row, p_adjusted=adjusted[members]) for row, members in zip(rows, covers)),
         flips=tuple(flips),
         notes=tuple(notes),
+        tests=len(tests),
     )
 
 

@@ -57,7 +57,12 @@ _OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ),
     ("baseline", "PATH", "compare with this baseline: a significant drop fails the run (see --llm-max-drop)", None),
     ("max-drop", "PTS", "a baseline gate fails only when its drop exceeds this many points (default 1.0)", "1.0"),
-    ("alpha", "P", "...and McNemar's test, Holm-adjusted over all compared rows, gives p < P (default 0.05)", "0.05"),
+    (
+        "alpha",
+        "P",
+        "...and McNemar's exact test, Holm-adjusted over the run's paired tests, gives p < P (default 0.05)",
+        "0.05",
+    ),
     ("report-md", "PATH", "write a Markdown report (also appended to $GITHUB_STEP_SUMMARY when that is set)", None),
     (
         "report-html",

@@ -34,6 +34,7 @@ from pytest_llmeval.records import SubjectResult, WorkerStats
 from pytest_llmeval.session import RunState, new_run_dir
 from pytest_llmeval.suite import SUITE_PATTERN, DatasetSpec, make_spec
 from pytest_llmeval.summary import truncation_note
+from pytest_llmeval.verdict import gate_rule
 
 AUTO_NOTE = pytest.StashKey[str]()  # set by the xdist hook, which runs before pytest_configure
 RESTART_NOTE = pytest.StashKey[str]()  # set when the seed command's space form restarted the process
@@ -362,9 +363,8 @@ class RunHooks:
         if verdict.regressions:
             gate = state.gate
             terminalreporter.write_line(
-                f"llmeval gate FAILED: {len(verdict.regressions)} regression(s) against the baseline: a drop of more "
-                f"than {gate.max_drop:.2f} pts with p < {gate.alpha:g} (McNemar's exact test, Holm-adjusted over "
-                f"{len(comparison.rows) if comparison else 0} compared rows) (exit status 1):",
+                f"llmeval gate FAILED: {len(verdict.regressions)} regression(s) against the baseline, "
+                f"{gate_rule(gate.max_drop, gate.alpha, comparison.tests if comparison else 0)} (exit status 1):",
                 red=True,
                 bold=True,
             )

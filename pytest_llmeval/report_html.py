@@ -10,8 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from pytest_llmeval.report import Report
-from pytest_llmeval.report_md import gate_rule
-from pytest_llmeval.verdict import p_text
+from pytest_llmeval.verdict import gate_rule, p_text
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2328}
@@ -134,7 +133,9 @@ def render_html(report: Report) -> str:
         + ".</p>",
     ]
     if comparison:
-        parts.append(f"<p>A baseline gate fails on {escape(gate_rule(report))}.</p>")
+        parts.append(
+            f"<p>A baseline gate fails on {escape(gate_rule(report.gate.max_drop, report.gate.alpha, comparison.tests))}.</p>"
+        )
     if failures:
         parts.append(
             '<h2>Failed</h2><ul id="failures">'

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pytest_llmeval.report import Report
-from pytest_llmeval.verdict import p_text
+from pytest_llmeval.verdict import gate_rule, p_text
 
 WORST = 5  # subjects listed under "largest drops"
 FLIPS_SHOWN = 50  # the flips file has them all
@@ -17,15 +17,6 @@ def cell(text: object) -> str:
     return shown
 
 
-def gate_rule(report: Report) -> str:
-    gate = report.gate
-    count = len(report.comparison.rows) if report.comparison else 0
-    return (
-        f"a drop of more than {gate.max_drop:.2f} pts with p < {gate.alpha:g} "
-        f"(McNemar's exact test, Holm-adjusted over {count} compared rows)"
-    )
-
-
 def render_markdown(report: Report) -> str:
     verdict, comparison = report.verdict, report.comparison
     mark = "✅" if verdict.passed else "❌"
@@ -36,7 +27,10 @@ def render_markdown(report: Report) -> str:
         + "."
     )
     if comparison:
-        lines += ["", f"A baseline gate fails on {gate_rule(report)}."]
+        lines += [
+            "",
+            f"A baseline gate fails on {gate_rule(report.gate.max_drop, report.gate.alpha, comparison.tests)}.",
+        ]
     failures = [*verdict.subject_failures, *verdict.group_failures, *verdict.regressions, *verdict.errors]
     if verdict.baseline_unchecked:
         failures.append(verdict.baseline_unchecked)

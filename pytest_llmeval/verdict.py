@@ -70,6 +70,14 @@ def change_line(row: RowChange) -> str:
     )
 
 
+def gate_rule(max_drop: float, alpha: float, tests: int) -> str:
+    """The baseline gate in words, as every output states it."""
+    return (
+        f"a drop of more than {max_drop:.2f} pts with p < {alpha:g} "
+        f"(McNemar's exact test, Holm-adjusted over {tests} paired test(s))"
+    )
+
+
 def regressed(row: RowChange, max_drop: float, alpha: float) -> bool:
     """Worse by more than ``max_drop`` points, and by more than chance would explain."""
     return row.delta < -max_drop and row.p_adjusted < alpha

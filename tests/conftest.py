@@ -17,6 +17,12 @@ from pytest_llmeval.demo import SAMPLE_DATA, SAMPLE_SUITE
 RunLlm = Callable[..., pytest.RunResult]
 
 
+@pytest.fixture(autouse=True)
+def _no_job_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under GitHub Actions, runs made by these tests must not append their reports to the job's own summary."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     """A user's repo: the sample data under ./data (the default --llm-data-dir) and the sample suite."""
@@ -61,11 +67,8 @@ def run_llm(project: pytest.Pytester) -> RunLlm:
             if not link.exists():
                 link.symlink_to(model, target_is_directory=True)
             argv += ["--llm-model", link.name]
-        # A run inside GitHub Actions would otherwise append these test runs to the job's own summary.
         with pytest.MonkeyPatch.context() as patch:
-            if step_summary is None:
-                patch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-            else:
+            if step_summary is not None:
                 patch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
             return project.runpytest_subprocess(*argv, *args)
 

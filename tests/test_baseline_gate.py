@@ -61,7 +61,8 @@ def test_saved_baseline_is_small_and_holds_every_question(saved):
 
 
 def test_unchanged_rerun_has_no_flips_and_passes(saved, run_llm, tiny_model, last_run):
-    result = run_llm(tiny_model, "--llm-model-abbr", "pr", "--llm-baseline", str(saved))
+    # Under xdist: workers send each question's fingerprint to the controller inside the subject's record.
+    result = run_llm(tiny_model, "--llm-model-abbr", "pr", "--llm-baseline", str(saved), "-n", "2")
     assert result.ret == 0, result.stdout.str()
     result.stdout.fnmatch_lines(
         [
@@ -90,7 +91,9 @@ def test_degraded_model_fails_the_gate_with_the_line(saved, run_llm, half_model,
     assert f"  {line}" in result.stdout.lines
     assert line in data["failures"] and data["passed"] is False
     result.stdout.fnmatch_lines(
-        ["llmeval gate FAILED: * regression(s) against the baseline: a drop of more than 1.00 pts with p < 0.05 *"]
+        [
+            "llmeval gate FAILED: * regression(s) against the baseline, a drop of more than 1.00 pts with p < 0.05 (McNemar*"
+        ]
     )
     # Five 10-question subjects each lose 5: significant alone (p=0.0625 raw) for none of them.
     assert all(

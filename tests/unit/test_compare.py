@@ -68,8 +68,24 @@ def test_subjects_groups_and_holm():
     stem = comparison.row("ceval-stem")  # computer_network and college_physics: pooled for the test
     assert stem.kind == "group" and (stem.change.right_to_wrong, stem.change.total) == (8, 20)
     assert stem.before == pytest.approx(75.0) and stem.after == pytest.approx(35.0)  # naive averages
-    rows = comparison.rows
-    assert [r.p_adjusted for r in rows] == pytest.approx(holm([r.change.p_value for r in rows]))
+    rows = {r.name: r for r in comparison.rows}
+    assert sorted(rows) == sorted(
+        [
+            "ceval-computer_network",
+            "ceval-college_physics",
+            "ceval-law",
+            "ceval-stem",
+            "ceval-humanities",
+            "ceval-hard",
+            "ceval",
+        ]
+    )
+    # ceval-humanities pairs exactly ceval-law's questions, ceval-hard college_physics': one test each, counted once.
+    distinct = ["ceval-computer_network", "ceval-college_physics", "ceval-law", "ceval-stem", "ceval"]
+    assert comparison.tests == 5
+    expected = dict(zip(distinct, holm([rows[name].change.p_value for name in distinct])))
+    expected |= {"ceval-humanities": expected["ceval-law"], "ceval-hard": expected["ceval-college_physics"]}
+    assert {name: row.p_adjusted for name, row in rows.items()} == pytest.approx(expected)
     assert comparison.row(OVERALL) is None  # one dataset: its own top group is the overall row
     assert len(comparison.flips) == 10
     flip = comparison.flips[0]
