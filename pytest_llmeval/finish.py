@@ -55,6 +55,11 @@ def finish_run(
                 gate.save_baseline,
                 lambda: render_baseline(settings, ordered, run_dir.name),
             )
+            if errors:
+                done.problems.append(
+                    f"--llm-save-baseline {gate.save_baseline}: saved without the {len(errors)} subject(s) that "
+                    "errored; a later comparison names them as not compared"
+                )
         else:
             done.problems.append(f"--llm-save-baseline {gate.save_baseline}: no subject finished; nothing saved")
     if gate.report_md is not None or os.environ.get("GITHUB_STEP_SUMMARY"):

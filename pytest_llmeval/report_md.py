@@ -35,7 +35,7 @@ def render_markdown(report: Report) -> str:
     if verdict.baseline_unchecked:
         failures.append(verdict.baseline_unchecked)
     if failures:
-        lines += ["", "### Failed", ""] + [f"- `{line}`" for line in failures]
+        lines += ["", "### Failed", ""] + [f"- {cell(line)}" for line in failures]
     changes = {row.name: row for row in comparison.rows} if comparison else {}
     header = ["dataset", "version", "metric", "mode", report.model, "min"]
     if comparison:

@@ -1,4 +1,4 @@
-"""Paired statistics for comparing two runs of the same questions (groundwork for baseline gating).
+"""Paired statistics for comparing two runs of the same questions: the baseline gate's arithmetic.
 
 Greedy decoding makes a run deterministic, so between two runs every changed verdict is a real flip of a
 real question. The paired test is McNemar's, exact: under "no change", each discordant question is equally
