@@ -99,10 +99,9 @@ def device_kind() -> str:
 
 def fingerprint(store: Store, settings: Settings, device_kind: str) -> str:
     """Everything besides the prompt that decides a question's result, hashed."""
-    assert settings.model is not None and settings.tokenizer is not None
     identity = {
-        "model": folder_digests(store, settings.model),
-        "tokenizer": folder_digests(store, settings.tokenizer),
+        "model": _model_identity(store, settings),
+        "tokenizer": _tokenizer_identity(store, settings),
         "model_kwargs": settings.model_kwargs,
         "tokenizer_kwargs": settings.tokenizer_kwargs,
         "max_seq_len": settings.max_seq_len,
@@ -117,7 +116,8 @@ def fingerprint(store: Store, settings: Settings, device_kind: str) -> str:
         "versions": {name: _version(name) for name in ("pytest-llmeval", "torch", "transformers", "tokenizers")},
         # The code that computes results: an editable install keeps its version number across edits.
         "code": [
-            hashlib.sha256((Path(__file__).parent / name).read_bytes()).hexdigest() for name in ("hf.py", "cache.py")
+            hashlib.sha256((Path(__file__).parent / name).read_bytes()).hexdigest()
+            for name in ("hf.py", "cache.py", "server.py")
         ],
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
@@ -127,11 +127,23 @@ def _key(fingerprint: str, *parts: object) -> str:
     return hashlib.sha256(json.dumps([fingerprint, *parts], ensure_ascii=False).encode()).hexdigest()
 
 
+def _model_identity(store: Store, settings: Settings) -> object:
+    """A checkpoint by its files' contents; a served model by the server's address and the model's name there."""
+    if settings.model is not None:
+        return folder_digests(store, settings.model)
+    return {"server": settings.api_base, "model": settings.api_model}
+
+
+def _tokenizer_identity(store: Store, settings: Settings) -> object:
+    if settings.tokenizer is not None:
+        return folder_digests(store, settings.tokenizer)
+    return {"server": settings.api_base, "model": settings.api_model, "counts": "/tokenize"}
+
+
 def tokenizer_fingerprint(store: Store, settings: Settings) -> str:
     """What decides token counts and chat prompts: the tokenizer's files and kwargs, and the libraries."""
-    assert settings.tokenizer is not None
     identity = {
-        "tokenizer": folder_digests(store, settings.tokenizer),
+        "tokenizer": _tokenizer_identity(store, settings),
         "tokenizer_kwargs": settings.tokenizer_kwargs,
         "versions": {name: _version(name) for name in ("transformers", "tokenizers")},
     }
@@ -196,6 +208,9 @@ class CachedBackend:
         return self.count_many([prompt])[0]
 
     def chat_prompt(self, messages: Sequence[Message]) -> str:
+        if getattr(self.tokens, "records_messages", False):
+            # A server backend sends the messages themselves, so it must see every chat prompt it will run.
+            return str(self.tokens.chat_prompt(messages))
         key = _key(self.tokens_fingerprint, "chat", [dict(m) for m in messages])
         if key not in self._pending:
             found = self.store.get([key])

@@ -1,4 +1,4 @@
-"""The one exception type for mistakes a user can fix."""
+"""The exception types for failures a user can fix, each carrying its one-line message."""
 
 
 class LlmEvalError(Exception):
@@ -7,3 +7,7 @@ class LlmEvalError(Exception):
 
 class MissingData(LlmEvalError):
     """A declared dataset's folder is absent: an error only if one of its subjects is selected to run."""
+
+
+class ServerError(Exception):
+    """An inference server failed a request after every retry, or lacks a feature the run needs (one line)."""

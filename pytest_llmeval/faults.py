@@ -14,6 +14,8 @@ import traceback
 from dataclasses import dataclass
 from importlib import metadata
 
+from pytest_llmeval.errors import ServerError
+
 # Where transformers keeps the code of trust_remote_code checkpoints once imported.
 _REMOTE_CODE_MODULES = "transformers_modules"
 INTERNLM2_EXTRA = "pip install 'pytest-llmeval[internlm2]'"
@@ -83,6 +85,8 @@ def installed_transformers() -> str:
 
 def explain(error: BaseException, *, batch_size: int, transformers_version: str | None = None) -> Fault | None:
     """The one-line reason and fix for a known failure, or None for anything else."""
+    if isinstance(error, ServerError):
+        return Fault(str(error))  # already names the server, the status and the retries
     transformers_version = transformers_version or installed_transformers()
     if out_of_memory(error):
         return Fault(

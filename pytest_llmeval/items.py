@@ -66,7 +66,7 @@ class DatasetNode(pytest.Collector):
         missing = None
         if plans is None:
             # Data is read (and checked) only when a model will run; otherwise the table names the items.
-            data_dir = settings.data_dir if settings.model else None
+            data_dir = settings.data_dir if settings.evaluates else None
             try:
                 plans = plan_subjects(self.spec, data_dir, settings.limit)
             except MissingData as error:
@@ -104,7 +104,7 @@ class SubjectItem(pytest.Item):
         self.add_marker(pytest.mark.llmeval)
         # -k is a substring match (-k mmlu also matches cmmlu-*); -m mmlu selects exactly one dataset family.
         self.add_marker(getattr(pytest.mark, config.benchmark.marker or config.family))
-        if self.config.stash[STATE].settings.model is None:
+        if not self.config.stash[STATE].settings.evaluates:
             self.add_marker(pytest.mark.skip(reason="no --llm-model given"))
 
     def runtest(self) -> None:

@@ -8,7 +8,6 @@ Every value is checked here, before any model loads; a bad one raises a
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import os
 import re
@@ -20,6 +19,12 @@ from typing import Any
 import pytest
 
 from pytest_llmeval.configs import CONFIGS
+from pytest_llmeval.hf_files import (
+    TOKENIZER_FILES,
+    check_model_files,
+    check_tokenizer_files,
+    has_chat_template,
+)
 from pytest_llmeval.presets import PRESETS, Preset
 
 HF_TYPES = ("base", "chat")
@@ -49,6 +54,22 @@ _OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("custom-data-type", "mcq|qa", "override the custom dataset's detected type", None),
     ("custom-infer-method", "gen|ppl", "override the custom dataset's inference method (default gen)", None),
     ("cache-dir", "DIR", "result cache folder (default: llmeval in the pytest cache folder)", None),
+    (
+        "backend",
+        "hf|openai",
+        "what runs the model: hf (transformers, in this process; default) or openai (an OpenAI-compatible server)",
+        "hf",
+    ),
+    ("api-base", "URL", "--llm-backend openai: the server's API root, e.g. http://127.0.0.1:8000/v1", None),
+    ("api-model", "NAME", "--llm-backend openai: the model name the server serves", None),
+    (
+        "api-key-env",
+        "VAR",
+        "environment variable holding the server's API key (default OPENAI_API_KEY)",
+        "OPENAI_API_KEY",
+    ),
+    ("concurrency", "N", "--llm-backend openai: requests in flight per process (default 8)", "8"),
+    ("api-timeout", "SECONDS", "--llm-backend openai: per-request timeout, retried 3 times (default 300)", "300"),
     (
         "save-baseline",
         "PATH",
@@ -160,6 +181,17 @@ class Settings:
     custom_infer_method: str | None = None
     prefix_cache: bool = True  # shared prefixes computed once (ppl: one pass per question); off = reference path
     cache_dir: Path | None = None  # the result cache's folder; None: no cache
+    backend: str = "hf"  # see backends.py
+    api_base: str | None = None
+    api_model: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"  # the name of the variable, never its value
+    concurrency: int = 8
+    api_timeout: float = 300.0
+
+    @property
+    def evaluates(self) -> bool:
+        """Whether a model was given to evaluate: a checkpoint folder, or a server."""
+        return self.model is not None or self.api_base is not None
 
     def to_json(self) -> dict:
         return {
@@ -183,6 +215,10 @@ class Settings:
             "custom_infer_method": self.custom_infer_method,
             "prefix_cache": self.prefix_cache,
             "cache_dir": str(self.cache_dir) if self.cache_dir else None,
+            "backend": self.backend,
+            "api_base": self.api_base,
+            "api_model": self.api_model,
+            "concurrency": self.concurrency,
         }
 
 
@@ -327,97 +363,6 @@ def _existing_dir(option: str, text: str, must_hold: tuple[str, ...], what: str)
     return path
 
 
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "vocab.json")
-WEIGHT_PATTERNS = ("*.safetensors", "*.safetensors.index.json", "pytorch_model*.bin", "pytorch_model.bin.index.json")
-# The dtype strings OpenCompass configs use, plus their short forms; hf.py maps them to torch dtypes.
-DTYPE_NAMES = (
-    "torch.float16", "float16", "torch.half", "torch.bfloat16", "bfloat16",
-    "torch.float", "torch.float32", "float32", "auto",
-)  # fmt: skip
-
-
-def _check_model_files(model: Path, model_kwargs: dict[str, Any]) -> None:
-    """Catch what would otherwise surface as a long traceback at the first subject."""
-    if not any(next(model.glob(pattern), None) for pattern in WEIGHT_PATTERNS):
-        raise pytest.UsageError(
-            f"--llm-model: {model} has config.json but no weights (*.safetensors or pytorch_model*.bin)"
-        )
-    for key in ("torch_dtype", "dtype"):
-        value = model_kwargs.get(key)
-        if value is not None and value not in DTYPE_NAMES:
-            raise pytest.UsageError(f"--llm-model-kwargs: {key}={value!r} is not one of {', '.join(DTYPE_NAMES)}")
-    try:
-        config = json.loads((model / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise pytest.UsageError(f"--llm-model: {model}/config.json is not readable JSON ({error})") from None
-    if "auto_map" in config and "trust_remote_code" not in model_kwargs and not _native(config.get("model_type")):
-        raise pytest.UsageError(
-            f"--llm-model: {model} ships its own model code (auto_map in config.json); allow it with "
-            "--llm-model-kwargs trust_remote_code=True --llm-tokenizer-kwargs trust_remote_code=True"
-        )
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _tokenizer_code(tokenizer: Path) -> str | None:
-    """The file whose ``auto_map`` names the tokenizer's own code, unless transformers has that class itself."""
-    tokenizer_config = _read_json(tokenizer / "tokenizer_config.json")
-    for name, data in (
-        ("tokenizer_config.json", tokenizer_config),
-        ("config.json", _read_json(tokenizer / "config.json")),
-    ):
-        auto_map = data.get("auto_map")
-        # Older files store the AutoTokenizer pair as a bare list.
-        if isinstance(auto_map, list) or (isinstance(auto_map, dict) and "AutoTokenizer" in auto_map):
-            return None if _native_tokenizer(tokenizer_config.get("tokenizer_class")) else name
-    return None
-
-
-def _native_tokenizer(class_name: object) -> bool:
-    """Whether the installed transformers has this tokenizer class (then it never runs the checkpoint's code)."""
-    if not isinstance(class_name, str):
-        return False
-    from transformers.models.auto.tokenization_auto import tokenizer_class_from_name  # deferred: slow import
-
-    return any(tokenizer_class_from_name(name) is not None for name in (class_name, class_name + "Fast"))
-
-
-def _check_tokenizer_files(tokenizer: Path, tokenizer_kwargs: dict[str, Any]) -> None:
-    """A tokenizer with its own code needs consent in the tokenizer's kwargs, not only the model's."""
-    if "trust_remote_code" in tokenizer_kwargs:
-        return
-    source = _tokenizer_code(tokenizer)
-    if source:
-        raise pytest.UsageError(
-            f"--llm-tokenizer-kwargs: the tokenizer in {tokenizer} ships its own code (auto_map in {source}); "
-            "allow it with --llm-tokenizer-kwargs trust_remote_code=True"
-        )
-
-
-def _native(model_type: object) -> bool:
-    """Whether the installed transformers implements this model type without remote code."""
-    from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES  # deferred: slow import
-
-    return model_type in CONFIG_MAPPING_NAMES
-
-
-def has_chat_template(tokenizer_dir: Path) -> bool:
-    """Whether a saved tokenizer carries a chat template (in its config or a template file beside it)."""
-    if (tokenizer_dir / "chat_template.jinja").exists() or (tokenizer_dir / "chat_template.json").exists():
-        return True
-    config_file = tokenizer_dir / "tokenizer_config.json"
-    try:
-        return bool(json.loads(config_file.read_text(encoding="utf-8")).get("chat_template"))
-    except (OSError, ValueError):
-        return False
-
-
 def data_dir(config: pytest.Config) -> Path:
     """The data root as the options say, without validating anything else (for ``--llm-list``)."""
     return Path(_raw(config, "data-dir", "data") or "data").expanduser()
@@ -447,6 +392,48 @@ def _preset(name: str | None) -> Preset | None:
     return PRESETS[name]
 
 
+BACKENDS = ("hf", "openai")
+
+
+def _server_options(raw: dict[str, str | None]) -> dict[str, Any]:
+    """``--llm-backend openai``'s own options, checked (no network here: the server is probed at start-up)."""
+    if raw["model"]:
+        raise pytest.UsageError(
+            f"--llm-model {raw['model']}: the server holds the model under --llm-backend openai; name it with "
+            "--llm-api-model, and give its tokenizer files (if any) with --llm-tokenizer"
+        )
+    base = raw["api-base"]
+    if not base:
+        raise pytest.UsageError("--llm-backend openai needs --llm-api-base URL, e.g. http://127.0.0.1:8000/v1")
+    parts = urllib.parse.urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise pytest.UsageError(f"--llm-api-base: {base!r} is not an http(s) URL, e.g. http://127.0.0.1:8000/v1")
+    if parts.username or parts.password:
+        raise pytest.UsageError(
+            "--llm-api-base: put the API key in the variable --llm-api-key-env names, not in the URL"
+        )
+    if not raw["api-model"]:
+        raise pytest.UsageError("--llm-backend openai needs --llm-api-model NAME, the model name the server serves")
+    timeout = _number("api-timeout", raw["api-timeout"], "a number of seconds, e.g. 300")
+    if timeout <= 0:
+        raise pytest.UsageError(f"--llm-api-timeout: {raw['api-timeout']!r} is not a positive number of seconds")
+    return {
+        "api_base": base.rstrip("/"),
+        "api_model": raw["api-model"],
+        "api_key_env": raw["api-key-env"] or "OPENAI_API_KEY",
+        "concurrency": _positive_int("concurrency", raw["concurrency"]),
+        "api_timeout": timeout,
+    }
+
+
+def _default_abbr(model: Path | None, server: dict[str, Any] | None) -> str:
+    if model is not None:
+        return Path(os.path.abspath(model)).name
+    if server is not None:
+        return Path(server["api_model"]).name or "server"
+    return "model"
+
+
 def read_settings(config: pytest.Config) -> Settings:
     """Collect, parse and validate every option; raises ``pytest.UsageError`` on the first bad value."""
     defaults = {name: default for name, _, _, default in _OPTIONS}
@@ -456,15 +443,28 @@ def read_settings(config: pytest.Config) -> Settings:
         defaults.update(preset.values)
     raw = {name: _raw(config, name, defaults[name]) for name in defaults}
 
+    backend = raw["backend"] or "hf"
+    if backend not in BACKENDS:
+        raise pytest.UsageError(f"--llm-backend: {backend!r} is not one of {', '.join(BACKENDS)}")
+    server = _server_options(raw) if backend == "openai" else None
+    for name in ("api-base", "api-model"):
+        if server is None and raw[name]:
+            raise pytest.UsageError(f"--llm-{name} applies to --llm-backend openai, which is not given")
     model = tokenizer = None
     if raw["model"]:
         model = _existing_dir("--llm-model", raw["model"], ("config.json",), "model (config.json and weights)")
+    if raw["model"] or (server is not None and raw["tokenizer"]):
         tokenizer_text = raw["tokenizer"] or raw["model"]
         tokenizer = _existing_dir("--llm-tokenizer", tokenizer_text, TOKENIZER_FILES, "tokenizer files")
 
     hf_type = raw["hf-type"]
     if hf_type not in HF_TYPES:
         raise pytest.UsageError(f"--llm-hf-type: {hf_type!r} is not one of {', '.join(HF_TYPES)}")
+    if hf_type == "chat" and server is not None and tokenizer is None:
+        raise pytest.UsageError(
+            "--llm-hf-type chat against a server needs the model's tokenizer files (--llm-tokenizer DIR): its chat "
+            "template renders the prompt that is counted and written to the predictions files"
+        )
     if hf_type == "chat" and tokenizer is not None and not has_chat_template(tokenizer):
         raise pytest.UsageError(
             f"--llm-hf-type chat: the tokenizer in {tokenizer} has no chat template; use --llm-hf-type base"
@@ -489,13 +489,14 @@ def read_settings(config: pytest.Config) -> Settings:
         model_kwargs = {**preset.model_kwargs, **model_kwargs}
         tokenizer_kwargs = {**preset.tokenizer_kwargs, **tokenizer_kwargs}
     if model is not None and tokenizer is not None:
-        _check_model_files(model, model_kwargs)
-        _check_tokenizer_files(tokenizer, tokenizer_kwargs)
+        check_model_files(model, model_kwargs)
+    if tokenizer is not None and (model is not None or server is not None):
+        check_tokenizer_files(tokenizer, tokenizer_kwargs)
     settings = Settings(
         model=model,
         tokenizer=tokenizer,
         # The name the user typed, not a symlink's target: abspath normalises ".." without resolving links.
-        model_abbr=raw["model-abbr"] or (Path(os.path.abspath(model)).name if model else "model"),
+        model_abbr=raw["model-abbr"] or _default_abbr(model, server),
         model_kwargs=model_kwargs,
         tokenizer_kwargs=tokenizer_kwargs,
         max_seq_len=_positive_int("max-seq-len", raw["max-seq-len"]),
@@ -517,7 +518,9 @@ def read_settings(config: pytest.Config) -> Settings:
         custom_data_type=custom["custom-data-type"],
         custom_infer_method=custom["custom-infer-method"],
         prefix_cache=not _flag(config, "no-prefix-cache"),
-        cache_dir=_cache_dir(config, raw["cache-dir"]) if model is not None else None,
+        cache_dir=_cache_dir(config, raw["cache-dir"]) if model is not None or server is not None else None,
+        backend=backend,
+        **(server or {}),
     )
     if settings.max_out_len >= settings.max_seq_len:
         raise pytest.UsageError(

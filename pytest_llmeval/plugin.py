@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from pytest_llmeval import options
+from pytest_llmeval.backends import check_reachable
 from pytest_llmeval.baseline import read_baseline
 from pytest_llmeval.console import LiveProgress, render_summary, worker_lines
 from pytest_llmeval.datasets.benchmarks import BENCHMARKS
@@ -99,7 +100,7 @@ def pytest_configure(config: pytest.Config) -> None:
         notes = [config.stash[key] for key in (RESTART_NOTE, AUTO_NOTE) if key in config.stash]
         state = RunState(settings=settings, run_dir=run_dir, worker=worker, notes=notes)
         state.gate = options.read_gate(config)
-        if settings.model and state.gate.baseline is not None:
+        if settings.evaluates and state.gate.baseline is not None:
             state.baseline = read_baseline(state.gate.baseline)
         if _is_worker(config):
             state.cpu_threads = max(1, (os.cpu_count() or 1) // int(config.workerinput.get("workercount", 1)))
@@ -108,7 +109,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if settings.model and _is_xdist_controller(config):
             check_worker_count(int(config.option.numprocesses), count_gpus(), settings.num_gpus)
         if settings.datasets:
-            data_dir = settings.data_dir if settings.model else None
+            data_dir = settings.data_dir if settings.evaluates else None
             # Read and check the data now: a bad data dir stops the run before any model loads.
             for spec in (make_spec("--llm-datasets", name) for name in settings.datasets):
                 state.declare(spec, "--llm-datasets")
@@ -119,7 +120,9 @@ def pytest_configure(config: pytest.Config) -> None:
             state.declare(spec, "--llm-custom-dataset")
             DatasetNode.check(spec, settings)
             state.planned.append((spec, plan_subjects(spec, None, settings.limit)))
-        if not _is_worker(config) and settings.model and not config.option.collectonly:
+        if settings.evaluates and not config.option.collectonly and not _is_worker(config):
+            check_reachable(settings)  # a server that is down fails here once, before any item runs
+        if not _is_worker(config) and settings.evaluates and not config.option.collectonly:
             # Last, once every check passed: a refused run leaves no empty folder behind.
             state.run_dir = new_run_dir(settings.output_dir)
     except LlmEvalError as error:
@@ -147,12 +150,13 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     state = config.stash.get(STATE, None)
-    if state is None or state.settings.model is None:
+    if state is None or not state.settings.evaluates:
         return []
     s = state.settings
+    what = f"model {s.model}" if s.model else f"server {s.api_base} model {s.api_model}, concurrency {s.concurrency}"
     lines = [
         (
-            f"llmeval: model {s.model} ({s.model_abbr}), hf-type {s.hf_type}, max-seq-len {s.max_seq_len}, "
+            f"llmeval: {what} ({s.model_abbr}), hf-type {s.hf_type}, max-seq-len {s.max_seq_len}, "
             f"max-out-len {s.max_out_len}, batch-size {'auto' if s.batch_auto else s.batch_size}"
         ),
         f"llmeval: data {s.data_dir}, output {state.run_dir}",
@@ -246,11 +250,11 @@ class RunHooks:
         capman = config.pluginmanager.get_plugin("capturemanager")
         subject_items = [item for item in session.items if isinstance(item, SubjectItem)]
         missing = next((item.missing_data for item in subject_items if item.missing_data), None)
-        if missing and not _is_worker(config) and state.settings.model is not None:
+        if missing and not _is_worker(config) and state.settings.evaluates:
             state.refused = True
             pytest.exit(missing, returncode=pytest.ExitCode.USAGE_ERROR)  # before any model loads
         if (
-            state.settings.model is None
+            not state.settings.evaluates
             or _is_worker(config)
             or _is_xdist_controller(config)
             or not subject_items
@@ -326,7 +330,7 @@ class RunHooks:
         state = self.state
         if state.finished is None:
             quiet = self.config.option.collectonly or terminalreporter.stats.get("error") or state.refused
-            if state.settings.model is not None and not state.subjects_reported and not quiet:
+            if state.settings.evaluates and not state.subjects_reported and not quiet:
                 terminalreporter.write_line(
                     "llmeval: --llm-model was given but no subject ran: put a llmeval*.toml suite where pytest "
                     "collects, pass --llm-datasets ceval_gen, or check your -k/-m selection",
@@ -394,7 +398,7 @@ class RunHooks:
 def llm_model(pytestconfig: pytest.Config) -> Any:
     """The loaded model backend (``.model``, ``.tokenizer``, ``.generate``), shared with the subject items."""
     state = pytestconfig.stash[STATE]
-    if state.settings.model is None:
+    if not state.settings.evaluates:
         pytest.skip("no --llm-model given")
     return state.backend()
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_llmeval.backend import Backend, LoadError
+from pytest_llmeval.backends import load_model, load_tokens
 from pytest_llmeval.baseline import Baseline
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.faults import explain, one_line
@@ -23,6 +24,8 @@ from pytest_llmeval.suite import DatasetSpec
 
 def load_failure(error: BaseException, settings: Settings) -> str:
     """One line naming the input that failed to load (tokenizer or model), the cause and, when known, the fix."""
+    if isinstance(error, LlmEvalError):
+        return str(error)  # already the whole story (a server without token counts, say)
     option, path, cause = (
         (error.option, error.path, error.cause)
         if isinstance(error, LoadError)
@@ -114,7 +117,7 @@ class RunState:
 
         try:
             store = Store(folder)
-            key = fingerprint(store, self.settings, device_kind())
+            key = fingerprint(store, self.settings, device_kind() if self.settings.backend == "hf" else "server")
             tokens_key = tokenizer_fingerprint(store, self.settings)
         except (OSError, sqlite3.Error) as error:
             raise self.stop(
@@ -126,23 +129,17 @@ class RunState:
     def _load_tokenizer(self) -> Any:
         if self.stopped is not None:
             raise RunStopped(self.stopped)
-        from pytest_llmeval.hf import TokenizerOnly, load_tokenizer  # deferred: transformers imports slowly
-
         try:
-            return TokenizerOnly(load_tokenizer(self.settings))
+            return load_tokens(self.settings)
         except Exception as error:
             raise self.stop(load_failure(error, self.settings)) from error
 
     def _load_model(self, tokenizer: Any) -> Backend:
         if self.stopped is not None:
             raise RunStopped(self.stopped)
-        from pytest_llmeval.hf import HFBackend  # deferred: torch and transformers import slowly
-
         started = time.perf_counter()
         try:
-            backend = HFBackend.load(
-                self.settings, cpu_threads=self.cpu_threads, tokenizer=getattr(tokenizer, "tokenizer", tokenizer)
-            )
+            backend = load_model(self.settings, tokenizer, self.cpu_threads)
         except Exception as error:
             raise self.stop(load_failure(error, self.settings)) from error
         self.model_loads += 1

@@ -5,8 +5,12 @@ from __future__ import annotations
 import http.server
 import json
 import shutil
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -132,3 +136,48 @@ def webhook() -> Iterator[Webhook]:
     hook = Webhook()
     yield hook
     hook.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def served_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """``transformers serve`` on 127.0.0.1 serving the tiny model: a real OpenAI-compatible server.
+
+    Yields the API base URL and the served model's name.
+    """
+    command = Path(sys.executable).parent / "transformers"  # the CLI of the transformers under test
+    if not command.exists():
+        pytest.skip("transformers serve is not installed (pip install 'transformers[serving]')")
+    port = free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [str(command), "serve", str(tiny_model), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/models", timeout=2) as answer:
+                    if str(tiny_model) in answer.read().decode():
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"transformers serve did not start: {log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.5)
+        yield base, str(tiny_model)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from pytest_llmeval.options import DTYPE_NAMES, dest, parse_kwargs, parse_value
+from pytest_llmeval.hf_files import DTYPE_NAMES
+from pytest_llmeval.options import dest, parse_kwargs, parse_value
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,200 @@
+"""``--llm-backend openai``: the same evaluation against a real OpenAI-compatible server on 127.0.0.1.
+
+``served_model`` is ``transformers serve`` with the tiny model; the local transformers backend runs the same
+checkpoint, so every prediction must be the same text. Retries and timeouts are checked against a small
+server that fails or hangs on purpose.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+KEY = "sk-MARKER-7f3a9c"
+
+
+def outcomes(run: Path) -> list[tuple[str, str, str]]:
+    data = json.loads((run / "llmeval.json").read_text(encoding="utf-8"))
+    return [(s["abbr"], o["prediction"], o["answer"]) for s in data["subjects"] for o in s["outcomes"]]
+
+
+def prompts(run: Path) -> dict[str, dict]:
+    folder = next((run / "predictions").iterdir())
+    return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+
+
+def server_args(project: pytest.Pytester, base: str, name: str, tiny_model: Path, *more: str) -> list[str]:
+    link = project.path / "tokenizer"
+    if not link.exists():
+        link.symlink_to(tiny_model, target_is_directory=True)
+    return ["--llm-backend", "openai", "--llm-api-base", base, "--llm-api-model", name, "--llm-tokenizer", "tokenizer",
+            "--llm-model-abbr", "m", *more]  # fmt: skip
+
+
+@pytest.mark.parametrize("hf_type", ["base", "chat"])
+def test_server_predictions_equal_the_local_backend(project, run_llm, tiny_model, served_model, last_run, hf_type):
+    base, name = served_model
+    local = run_llm(tiny_model, "--llm-model-abbr", "m", "--llm-hf-type", hf_type)
+    assert local.ret == 0, local.stdout.str()
+    local_run = last_run()
+    time.sleep(1.1)  # run folders are named by the second
+    served = run_llm(None, *server_args(project, base, name, tiny_model, "--llm-hf-type", hf_type))
+    assert served.ret == 0, served.stdout.str()
+    served.stdout.fnmatch_lines([f"main: devices server {base}, *50 questions in *"])
+    server_run = last_run()
+    assert outcomes(server_run) == outcomes(local_run)
+    assert prompts(server_run) == prompts(local_run)  # the same prompt text, byte for byte
+
+
+def test_concurrency_changes_nothing_but_speed(project, run_llm, tiny_model, served_model, last_run):
+    base, name = served_model
+    runs = []
+    for concurrency in ("1", "8"):
+        result = run_llm(None, *server_args(project, base, name, tiny_model, "--llm-concurrency", concurrency))
+        assert result.ret == 0, result.stdout.str()
+        runs.append(outcomes(last_run()))
+        time.sleep(1.1)
+    assert runs[0] == runs[1] and len(runs[0]) == 50
+
+
+def test_ppl_is_refused_by_name(project, run_llm, tiny_model, served_model):
+    base, name = served_model
+    project.path.joinpath("llmeval_sample.toml").write_text(
+        '[[dataset]]\nconfig = "ceval_ppl"\nsubjects = ["law"]\n', encoding="utf-8"
+    )
+    result = run_llm(None, *server_args(project, base, name, tiny_model))
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            (
+                f"*ceval-law: {base}: ppl configs need the prompt's log-probabilities (completions with "
+                "echo=true and logprobs, as vLLM returns them); this server returned none*"
+            )
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_the_api_key_is_never_shown_or_written(project, run_llm, tiny_model, served_model, last_run, monkeypatch):
+    base, name = served_model
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    result = run_llm(None, *server_args(project, base, name, tiny_model), "--junitxml=junit.xml")
+    assert result.ret == 0
+    written = [p for p in project.path.rglob("*") if p.is_file() and "tokenizer" not in p.parts]
+    assert written, "the run wrote its files"
+    for path in written:
+        assert KEY.encode() not in path.read_bytes(), path
+    assert KEY not in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--llm-api-base", "http://127.0.0.1:9/v1", "--llm-api-model", "x"],
+         "--llm-api-base http://127.0.0.1:9/v1: the server did not list its models (connection failed); start it"),
+        (["--llm-api-model", "x"], "--llm-backend openai needs --llm-api-base URL"),
+        (["--llm-api-base", "127.0.0.1:8000", "--llm-api-model", "x"],
+         "--llm-api-base: '127.0.0.1:8000' is not an http(s) URL"),
+        (["--llm-api-base", "http://127.0.0.1:9/v1"], "--llm-backend openai needs --llm-api-model NAME"),
+        (["--llm-api-base", "http://127.0.0.1:9/v1", "--llm-api-model", "x", "--llm-concurrency", "0"],
+         "--llm-concurrency: '0' is not a positive integer"),
+        (["--llm-api-base", "http://127.0.0.1:9/v1", "--llm-api-model", "x", "--llm-hf-type", "chat"],
+         "--llm-hf-type chat against a server needs the model's tokenizer files (--llm-tokenizer DIR)"),
+    ],
+)  # fmt: skip
+def test_bad_server_options_are_one_line_before_anything_runs(project, args, line):
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", "--llm-backend", "openai", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert line in result.stderr.str(), result.stderr.str()
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_unknown_model_name_is_named(project, served_model):
+    base, _ = served_model
+    result = project.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--llm-backend", "openai", "--llm-api-base", base, "--llm-api-model", "internlm2"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"--llm-api-model internlm2: {base} does not serve it (it serves " in result.stderr.str()
+
+
+def test_no_token_counts_is_refused_at_start(project, served_model):
+    base, name = served_model  # transformers serve has no /tokenize
+    result = project.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--llm-backend", "openai", "--llm-api-base", base, "--llm-api-model", name
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"shot dropping needs token counts, and {base} has no /tokenize endpoint; give the model's tokenizer " \
+        "files with --llm-tokenizer DIR" in result.stderr.str()  # fmt: skip
+
+
+class Flaky:
+    """An OpenAI-shaped server that answers 503 to the first ``failures`` completions, or sleeps ``delay`` s."""
+
+    def __init__(self, failures: int = 0, delay: float = 0.0) -> None:
+        self.failures, self.delay, self.completions = failures, delay, 0
+        flaky = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _send(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._send(200, {"object": "list", "data": [{"id": "flaky", "object": "model"}]})
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                flaky.completions += 1
+                if flaky.completions <= flaky.failures:
+                    self._send(503, {"error": {"message": "overloaded"}})
+                    return
+                time.sleep(flaky.delay)
+                try:
+                    self._send(200, {"id": "1", "object": "text_completion", "created": 0, "model": "flaky",
+                                     "choices": [{"index": 0, "text": "A", "finish_reason": "stop"}]})  # fmt: skip
+                except OSError:
+                    pass
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+
+def test_retries_ride_out_a_busy_server(project, run_llm, tiny_model, last_run):
+    flaky = Flaky(failures=2)
+    suite = '[[dataset]]\nconfig = "ceval_gen"\nsubjects = ["law"]\n'
+    project.path.joinpath("llmeval_sample.toml").write_text(suite, encoding="utf-8")
+    result = run_llm(None, *server_args(project, flaky.base, "flaky", tiny_model, "--llm-concurrency", "1"))
+    assert result.ret == 0, result.stdout.str()  # no threshold here: every question answered is a pass
+    assert flaky.completions == 2 + 10
+    assert [answer for _, _, answer in outcomes(last_run())] == ["A"] * 10
+    flaky.server.shutdown()
+
+
+def test_a_hanging_server_is_one_line_naming_it(project, run_llm, tiny_model):
+    flaky = Flaky(delay=5.0)
+    suite = '[[dataset]]\nconfig = "ceval_gen"\nsubjects = ["law"]\n'
+    project.path.joinpath("llmeval_sample.toml").write_text(suite, encoding="utf-8")
+    args = server_args(project, flaky.base, "flaky", tiny_model, "--llm-api-timeout", "0.5", "--llm-limit", "1")
+    result = run_llm(None, *args)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [f"*ceval-law: {flaky.base}/completions: no answer within the timeout after 3 retries*"]
+    )
+    assert "Traceback" not in result.stdout.str()
+    assert flaky.completions == 4  # the first try and three retries
+    flaky.server.shutdown()
