@@ -54,12 +54,29 @@ def test_server_predictions_equal_the_local_backend(project, run_llm, tiny_model
 def test_concurrency_changes_nothing_but_speed(project, run_llm, tiny_model, served_model, last_run):
     base, name = served_model
     runs = []
-    for concurrency in ("1", "8"):
-        result = run_llm(None, *server_args(project, base, name, tiny_model, "--llm-concurrency", concurrency))
+    for concurrency, workers in (("1", "0"), ("8", "2")):  # -n 2: each xdist worker has its own client
+        args = server_args(project, base, name, tiny_model, "--llm-concurrency", concurrency, "-n", workers)
+        result = run_llm(None, *args)
         assert result.ret == 0, result.stdout.str()
         runs.append(outcomes(last_run()))
         time.sleep(1.1)
     assert runs[0] == runs[1] and len(runs[0]) == 50
+
+
+def test_result_cache_keys_on_the_server(project, run_llm, tiny_model, served_model, last_run):
+    base, name = served_model
+    args = server_args(project, base, name, tiny_model, "--llm-cache-dir", "cache")
+    first = run_llm(None, *args)
+    assert first.ret == 0
+    first_run = last_run()
+    time.sleep(1.1)
+    again = run_llm(None, *args)
+    again.stdout.fnmatch_lines(["main: devices none (no model loaded), 0 model load(s) in *, 50 from the result cache"])
+    assert outcomes(last_run()) == outcomes(first_run)
+    other = run_llm(
+        None, *server_args(project, base, name, tiny_model, "--llm-cache-dir", "cache", "--llm-max-out-len", "8")
+    )
+    assert "from the result cache" not in other.stdout.str()  # other settings, other results
 
 
 def test_ppl_is_refused_by_name(project, run_llm, tiny_model, served_model):
