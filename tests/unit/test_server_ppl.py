@@ -71,3 +71,40 @@ def test_a_server_without_logprobs_is_refused(backend):
     Echo.with_logprobs = False
     with pytest.raises(ServerError, match=r"ppl configs need the prompt's log-probabilities .* returned none"):
         backend.perplexity(["问题 A"], max_seq_len=2048)
+
+
+class Tokenize(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path != "/tokenize":
+            self.send_response(404)
+            self.end_headers()
+            return
+        data = json.dumps({"count": len(body["prompt"]) + 1, "max_model_len": 2048}).encode()  # BOS + one per char
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_token_counts_from_the_servers_tokenize():
+    from pytest_llmeval.errors import LlmEvalError
+    from pytest_llmeval.server import ServerTokens
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tokenize)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        tokens = ServerTokens(Settings(None, None, "m", api_base=f"http://127.0.0.1:{port}/v1", api_model="m"))
+        assert tokens.url == f"http://127.0.0.1:{port}/tokenize"  # vLLM serves it beside /v1, not under it
+        tokens.check()
+        assert tokens.count_tokens("答案: A") == 6
+        missing = ServerTokens(Settings(None, None, "m", api_base=f"http://127.0.0.1:{port}/api/v1", api_model="m"))
+        with pytest.raises(LlmEvalError, match=r"has no /tokenize endpoint; give the model's tokenizer files"):
+            missing.check()
+    finally:
+        server.shutdown()
