@@ -39,10 +39,11 @@ def finish_run(
     results: Mapping[str, SubjectResult],
     workers: Sequence[WorkerStats],
     errors: Sequence[str],
+    missing: Sequence[str] = (),
 ) -> Finished:
     summary = summarize(specs, results)
     comparison = compare(baseline, specs, results, settings) if baseline is not None else None
-    verdict = judge(summary, results, errors, comparison, gate.max_drop, gate.alpha)
+    verdict = judge(summary, results, errors, comparison, gate.max_drop, gate.alpha, missing)
     flips = flip_records(run_dir, settings.model_abbr, comparison.flips) if comparison else []
     report = Report(run_dir, settings.model_abbr, settings, gate, summary, verdict, comparison, tuple(flips))
     done = Finished(report, write_run_files(report, results, workers))

@@ -25,9 +25,7 @@ def host_of(url: str) -> str:
 def message_lines(report: Report) -> list[str]:
     verdict = report.verdict
     lines = [f"llmeval {report.status}: {report.model} (run {report.run_id})"]
-    failures = [*verdict.subject_failures, *verdict.group_failures, *verdict.regressions, *verdict.errors]
-    if verdict.baseline_unchecked:
-        failures.append(verdict.baseline_unchecked)
+    failures = verdict.lines()
     lines += failures[:20] + ([f"... and {len(failures) - 20} more"] if len(failures) > 20 else [])
     top = [row for row in report.summary.group_rows if row.value is not None] or list(report.summary.subject_rows)
     lines += [f"{row.name}: {row.value:.2f}" for row in top[:10] if row.value is not None]

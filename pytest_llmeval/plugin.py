@@ -197,6 +197,12 @@ def _discard_if_empty(run_dir: Path) -> None:
         pass
 
 
+def _is_subject(nodeid: str) -> bool:
+    """A subject item's node id: ``<suite file>::<config>::<subject>`` or ``llmeval::<config>::<subject>``."""
+    parts = nodeid.split("::")
+    return len(parts) == 3 and (parts[0] == "llmeval" or fnmatch(Path(parts[0]).name, SUITE_PATTERN))
+
+
 def _table_order(families: list[str], spec: DatasetSpec) -> tuple[int, str]:
     """Built-in families in their fixed order, then custom datasets by name."""
     family = spec.config.family
@@ -249,6 +255,7 @@ class RunHooks:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         capman = config.pluginmanager.get_plugin("capturemanager")
         subject_items = [item for item in session.items if isinstance(item, SubjectItem)]
+        state.selected = [item.name for item in subject_items]
         missing = next((item.missing_data for item in subject_items if item.missing_data), None)
         if missing and not _is_worker(config) and state.settings.evaluates:
             state.refused = True
@@ -283,12 +290,20 @@ class RunHooks:
         # the run record must not call such a run passed.
         if report.failed and not payload and ("llmeval" in report.keywords or report.when == "???"):
             lines = report.longreprtext.strip().splitlines()
-            self.state.errors.append(f"{report.nodeid.rsplit('::', 1)[-1]}: {lines[-1] if lines else 'failed'}")
+            abbr = report.nodeid.rsplit("::", 1)[-1]
+            self.state.errors.append(f"{abbr}: {lines[-1] if lines else 'failed'}")
+            self.state.errored.add(abbr)
         if not payload or report.when != "call":
             return
         if not _is_worker(self.config):
             data = json.loads(payload)
             self.state.add_result(SubjectResult.from_json(data["result"]), DatasetSpec.from_json(data["spec"]))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """Under xdist only workers collect: learn from the first one which subjects the run set out to do."""
+        if not self.state.selected:
+            self.state.selected = [nodeid.rsplit("::", 1)[-1] for nodeid in ids if _is_subject(nodeid)]
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -322,6 +337,7 @@ class RunHooks:
             state.results,
             list(state.worker_stats.values()),
             state.errors,
+            missing=[abbr for abbr in state.selected if abbr not in state.results and abbr not in state.errored],
         )
         if state.finished.report.verdict.fails_run and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -339,7 +355,10 @@ class RunHooks:
             return
         report = state.finished.report
         summary, verdict, comparison = report.summary, report.verdict, report.comparison
-        terminalreporter.write_sep("=", f"llmeval summary: {state.settings.model_abbr}")
+        title = f"llmeval summary: {state.settings.model_abbr}"
+        terminalreporter.write_sep(
+            "=", title if verdict.complete else f"{title} (INCOMPLETE)", red=not verdict.complete
+        )
         terminalreporter.write(render_summary(report, terminalreporter._tw.hasmarkup))
         for line in verdict.unchecked:
             terminalreporter.write_line(f"not checked: {line}", yellow=True)
@@ -385,6 +404,9 @@ class RunHooks:
             terminalreporter.write_line(
                 f"{len(verdict.subject_failures)} subject(s) below threshold (failed items above)", red=True
             )
+        incomplete = verdict.incomplete_line()
+        if incomplete:
+            terminalreporter.write_line(f"llmeval: {incomplete}", red=True, bold=True)
         for line in worker_lines(list(state.worker_stats.values())):
             terminalreporter.write_line(line)
         terminalreporter.write_line(f"predictions: {state.run_dir / 'predictions' / state.settings.model_abbr}")

@@ -127,6 +127,8 @@ class Report:
 
     @property
     def status(self) -> str:
+        if not self.verdict.complete:
+            return "INCOMPLETE"
         return "passed" if self.verdict.passed else "FAILED"
 
 
@@ -139,6 +141,8 @@ def run_record(report: Report, results: Sequence[SubjectResult], workers: Sequen
         "model": report.settings.model_abbr,
         "settings": report.settings.to_json(),
         "passed": verdict.passed,
+        "complete": verdict.complete,
+        "missing": list(verdict.missing),
         "failures": [*verdict.subject_failures, *verdict.group_failures, *verdict.regressions],
         "errors": list(verdict.errors),
         "unchecked": [*verdict.unchecked, *([verdict.baseline_unchecked] if verdict.baseline_unchecked else [])],

@@ -119,9 +119,7 @@ def render_html(report: Report) -> str:
                 cells += [_td("") for _ in range(5)]
         cells.append(_td("FAIL" if failed else "ok" if row.value is not None else "not run"))
         body.append(f'<tr class="row{" fail" if failed else ""}">{"".join(cells)}</tr>')
-    failures = [*verdict.subject_failures, *verdict.group_failures, *verdict.regressions, *verdict.errors]
-    if verdict.baseline_unchecked:
-        failures.append(verdict.baseline_unchecked)
+    failures = verdict.lines()
     parts = [
         f'<h1 class="{"passed" if verdict.passed else "failed"}">llmeval {report.status}: {escape(report.model)}</h1>',
         f"<p>Run <code>{escape(report.run_id)}</code>"

@@ -19,7 +19,7 @@ def cell(text: object) -> str:
 
 def render_markdown(report: Report) -> str:
     verdict, comparison = report.verdict, report.comparison
-    mark = "✅" if verdict.passed else "❌"
+    mark = "✅" if verdict.passed else "❌" if verdict.complete else "⚠️"
     lines = [f"## {mark} llmeval {report.status}: {cell(report.model)}", ""]
     lines.append(
         f"Run `{report.run_id}`"
@@ -31,9 +31,7 @@ def render_markdown(report: Report) -> str:
             "",
             f"A baseline gate fails on {gate_rule(report.gate.max_drop, report.gate.alpha, comparison.tests)}.",
         ]
-    failures = [*verdict.subject_failures, *verdict.group_failures, *verdict.regressions, *verdict.errors]
-    if verdict.baseline_unchecked:
-        failures.append(verdict.baseline_unchecked)
+    failures = verdict.lines()
     if failures:
         lines += ["", "### Failed", ""] + [f"- {cell(line)}" for line in failures]
     changes = {row.name: row for row in comparison.rows} if comparison else {}

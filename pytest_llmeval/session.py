@@ -94,6 +94,8 @@ class RunState:
     subjects_reported: int = 0
     refused: bool = False  # the run was stopped before any subject ran (a selected dataset has no data)
     errors: list[str] = field(default_factory=list)  # subjects that failed without a result, one line each
+    errored: set[str] = field(default_factory=set)  # their abbrs
+    selected: list[str] = field(default_factory=list)  # the subject items this run set out to evaluate
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 

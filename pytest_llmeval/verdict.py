@@ -92,11 +92,37 @@ class Verdict:
     errors: tuple[str, ...] = ()
     baseline_unchecked: str | None = None  # a baseline was given but nothing could be compared with it
     failed_rows: frozenset[str] = frozenset()
+    # Selected subjects with neither a result nor an error: the run was interrupted or a worker vanished.
+    missing: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
 
     @property
     def passed(self) -> bool:
+        """False for any failure, and for a run that did not finish: an unchecked gate is not a passed one."""
         return not (
-            self.subject_failures or self.group_failures or self.regressions or self.errors or self.baseline_unchecked
+            self.subject_failures
+            or self.group_failures
+            or self.regressions
+            or self.errors
+            or self.baseline_unchecked
+            or self.missing
+        )
+
+    def lines(self) -> list[str]:
+        """Every reason the run did not pass, one line each, in the order reports list them."""
+        lines = [*self.subject_failures, *self.group_failures, *self.regressions, *self.errors]
+        return lines + [line for line in (self.baseline_unchecked, self.incomplete_line()) if line]
+
+    def incomplete_line(self) -> str | None:
+        if not self.missing:
+            return None
+        shown = ", ".join(self.missing[:5]) + (f" and {len(self.missing) - 5} more" if len(self.missing) > 5 else "")
+        return (
+            f"run INCOMPLETE: {len(self.missing)} selected subject(s) have no result (interrupted, or their worker "
+            f"died): {shown}; the finished ones are summarised and kept, and a re-run takes them from the result cache"
         )
 
     @property
@@ -112,6 +138,7 @@ def judge(
     comparison: Comparison | None = None,
     max_drop: float = DEFAULT_MAX_DROP,
     alpha: float = DEFAULT_ALPHA,
+    missing: Sequence[str] = (),
 ) -> Verdict:
     subject_failures = [
         line
@@ -133,4 +160,5 @@ def judge(
         errors=tuple(errors),
         baseline_unchecked=nothing_compared,
         failed_rows=frozenset(failed_rows),
+        missing=tuple(missing),
     )
