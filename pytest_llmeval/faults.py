@@ -9,12 +9,16 @@ keeps its traceback.
 
 from __future__ import annotations
 
+import errno
 import re
 import traceback
 from dataclasses import dataclass
 from importlib import metadata
 
 from pytest_llmeval.errors import ServerError
+
+# A full disk, a read-only file system, no permission, an exhausted quota: every later write would fail too.
+_UNWRITABLE = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT})
 
 # Where transformers keeps the code of trust_remote_code checkpoints once imported.
 _REMOTE_CODE_MODULES = "transformers_modules"
@@ -87,6 +91,12 @@ def explain(error: BaseException, *, batch_size: int, transformers_version: str 
     """The one-line reason and fix for a known failure, or None for anything else."""
     if isinstance(error, ServerError):
         return Fault(str(error))  # already names the server, the status and the retries
+    if isinstance(error, OSError) and error.errno in _UNWRITABLE:
+        where = f" {error.filename}" if error.filename else ""
+        return Fault(
+            f"cannot write{where} ({error.strerror or one_line(error)}): free space, or choose a writable "
+            "--llm-output-dir"
+        )
     transformers_version = transformers_version or installed_transformers()
     if out_of_memory(error):
         return Fault(

@@ -28,6 +28,7 @@ class Finished:
     report: Report
     files: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # outputs that could not be written or sent
+    run_files_failed: bool = False  # the run's own summary files could not be written: the run fails
 
 
 def finish_run(
@@ -46,7 +47,16 @@ def finish_run(
     verdict = judge(summary, results, errors, comparison, gate.max_drop, gate.alpha, missing)
     flips = flip_records(run_dir, settings.model_abbr, comparison.flips) if comparison else []
     report = Report(run_dir, settings.model_abbr, settings, gate, summary, verdict, comparison, tuple(flips))
-    done = Finished(report, write_run_files(report, results, workers))
+    done = Finished(report)
+    try:
+        done.files = write_run_files(report, results, workers)
+    except OSError as error:
+        # The table is still printed; what was written before the failure is whole (each file is atomic).
+        done.run_files_failed = True
+        done.problems.append(
+            f"cannot write the run's result files in {run_dir} ({one_line(error)}); free space or choose a writable "
+            "--llm-output-dir: the table above is this run's only record"
+        )
     ordered = [results[row.name] for row in summary.subject_rows if row.name in results]
     if gate.save_baseline is not None:
         if ordered:

@@ -130,19 +130,23 @@ class SubjectItem(pytest.Item):
             self.session.shouldfail = f"llmeval stopped the run: {stopped}"
             raise
         except Exception as error:
-            fault = explain(error, batch_size=state.run_settings().batch_size)
-            if fault is None:
+            stopped = self._stop_for(state, error)
+            if stopped is None:
                 raise  # not a known failure: a bug, whose traceback is the useful part
-            stopped = state.stop(f"{self.plan.abbr}: {fault.reason}")
-            self.session.shouldfail = f"llmeval stopped the run: {stopped}"
             raise stopped from error
         state.questions += questions
         state.generate_seconds += time.perf_counter() - started
         result = evaluation.result
-        write_json_atomic(
-            predictions_path(state.run_dir, state.settings.model_abbr, result.abbr),
-            predictions_payload(result, evaluation.prompts),
-        )
+        try:
+            write_json_atomic(
+                predictions_path(state.run_dir, state.settings.model_abbr, result.abbr),
+                predictions_payload(result, evaluation.prompts),
+            )
+        except OSError as error:
+            stopped = self._stop_for(state, error)
+            if stopped is None:
+                raise
+            raise stopped from error
         self.payload = json.dumps({"result": result.to_json(), "spec": self.plan.spec.to_json()})
         # Small, flat values for JUnit XML properties; the full record travels on the report.
         self.user_properties += [
@@ -162,6 +166,15 @@ class SubjectItem(pytest.Item):
         failure = subject_failure(result, self.plan.minimum)
         if failure:
             raise ThresholdFailure(failure)
+
+    def _stop_for(self, state: RunState, error: Exception) -> RunStopped | None:
+        """A known failure stops the run with its one line; None for anything else (a bug: keep its traceback)."""
+        fault = explain(error, batch_size=state.run_settings().batch_size)
+        if fault is None:
+            return None
+        stopped = state.stop(f"{self.plan.abbr}: {fault.reason}")
+        self.session.shouldfail = f"llmeval stopped the run: {stopped}"
+        return stopped
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         return _one_line(excinfo) or super().repr_failure(excinfo)

@@ -339,7 +339,8 @@ class RunHooks:
             state.errors,
             missing=[abbr for abbr in state.selected if abbr not in state.results and abbr not in state.errored],
         )
-        if state.finished.report.verdict.fails_run and session.exitstatus == pytest.ExitCode.OK:
+        failed = state.finished.report.verdict.fails_run or state.finished.run_files_failed
+        if failed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

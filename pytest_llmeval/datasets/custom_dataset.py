@@ -117,6 +117,22 @@ def files_of(folder: Path) -> list[Path]:
     return files
 
 
+def _check_file_name(abbr: str, where: str) -> None:
+    """An abbr names files under the run folder (``predictions/<model>/<abbr>.json``): it may not leave it."""
+    unsafe = (
+        not abbr
+        or abbr.startswith(".")
+        or any(sep in abbr for sep in ("/", "\\"))
+        or any(ord(char) < 32 or ord(char) == 127 for char in abbr)
+        or len(abbr) > 200
+    )
+    if unsafe:
+        raise LlmEvalError(
+            f"{where}: abbr {abbr!r} cannot name a results file (a path separator, a leading dot or a control "
+            "character); use letters, digits, - and _"
+        )
+
+
 def build(source: CustomSource, where: str) -> DatasetConfig:
     """Read every file of ``source`` and declare it as a dataset config (raises one line on any bad input)."""
     path = source.path
@@ -135,6 +151,8 @@ def build(source: CustomSource, where: str) -> DatasetConfig:
         name = files[0].meta.abbr
         prefix = ""
     by_key: dict[str, CustomFile] = {}
+    for abbr in (name, *(prefix + file.meta.abbr for file in files)):
+        _check_file_name(abbr, where)
     for file in files:
         if file.meta.abbr in by_key:
             raise LlmEvalError(
