@@ -14,8 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pytest_llmeval.records import WorkerStats
-from pytest_llmeval.report import Report
-from pytest_llmeval.verdict import p_text
+from pytest_llmeval.report import Report, change_cells
 
 
 def render_summary(report: Report, color: bool) -> str:
@@ -38,17 +37,10 @@ def render_summary(report: Report, color: bool) -> str:
         cells.append(f"{row.minimum:.2f}" if row.minimum is not None else "")
         if comparison is not None:
             change = changes.get(row.name)
-            cells += (
-                [
-                    f"{change.before:.2f}",
-                    f"[{'red' if change.delta < 0 else 'green' if change.delta > 0 else 'default'}]{change.delta:+.2f}[/]",
-                    str(change.change.right_to_wrong),
-                    str(change.change.wrong_to_right),
-                    p_text(change.p_adjusted),
-                ]
-                if change
-                else ["", "", "", "", ""]
-            )
+            compared = change_cells(change)
+            if change is not None and change.delta:
+                compared[1] = f"[{'red' if change.delta < 0 else 'green'}]{compared[1]}[/]"
+            cells += compared
         failed = row.name in verdict.failed_rows
         if failed:
             status = "[red]FAIL[/red]"

@@ -376,24 +376,16 @@ class RunHooks:
             )
             for note in comparison.notes:
                 terminalreporter.write_line(f"  not compared: {note}", yellow=True)
-        if verdict.group_failures:
-            terminalreporter.write_line(
-                f"llmeval gate FAILED: {len(verdict.group_failures)} group threshold(s) not met (exit status 1):",
-                red=True,
-                bold=True,
-            )
-            for line in verdict.group_failures:
-                terminalreporter.write_line(f"  {line}", red=True)
-        if verdict.regressions:
-            gate = state.gate
-            terminalreporter.write_line(
-                f"llmeval gate FAILED: {len(verdict.regressions)} regression(s) against the baseline, "
-                f"{gate_rule(gate.max_drop, gate.alpha, comparison.tests if comparison else 0)} (exit status 1):",
-                red=True,
-                bold=True,
-            )
-            for line in verdict.regressions:
-                terminalreporter.write_line(f"  {line}", red=True)
+        gate = state.gate
+        rule = gate_rule(gate.max_drop, gate.alpha, comparison.tests if comparison else 0)
+        for lines, what in (
+            (verdict.group_failures, f"{len(verdict.group_failures)} group threshold(s) not met"),
+            (verdict.regressions, f"{len(verdict.regressions)} regression(s) against the baseline, {rule}"),
+        ):
+            if lines:
+                terminalreporter.write_line(f"llmeval gate FAILED: {what} (exit status 1):", red=True, bold=True)
+                for line in lines:
+                    terminalreporter.write_line(f"  {line}", red=True)
         if verdict.baseline_unchecked:
             terminalreporter.write_line(
                 f"llmeval gate FAILED: {verdict.baseline_unchecked} (exit status 1); re-save the baseline with "

@@ -17,12 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_llmeval.compare import Comparison, Flip
+from pytest_llmeval.compare import Comparison, Flip, RowChange
 from pytest_llmeval.options import Gate, Settings
 from pytest_llmeval.prompts import Prompt
 from pytest_llmeval.records import SubjectResult, WorkerStats
 from pytest_llmeval.summary import Summary
-from pytest_llmeval.verdict import Verdict
+from pytest_llmeval.verdict import Verdict, p_text
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -132,6 +132,22 @@ class Report:
         return "passed" if self.verdict.passed else "FAILED"
 
 
+CHANGE_HEADER = ("baseline", "Δ", "right→wrong", "wrong→right", "p (Holm)")
+
+
+def change_cells(change: RowChange | None) -> list[str]:
+    """A row's comparison with the baseline as the five table cells every view shows (blank: not compared)."""
+    if change is None:
+        return [""] * len(CHANGE_HEADER)
+    return [
+        f"{change.before:.2f}",
+        f"{change.delta:+.2f}",
+        str(change.change.right_to_wrong),
+        str(change.change.wrong_to_right),
+        p_text(change.p_adjusted),
+    ]
+
+
 def run_record(report: Report, results: Sequence[SubjectResult], workers: Sequence[WorkerStats]) -> dict:
     """Everything about a run as plain JSON: settings, table with verdicts, workers, every question's outcome."""
     verdict = report.verdict
@@ -166,7 +182,7 @@ def run_record(report: Report, results: Sequence[SubjectResult], workers: Sequen
     }
 
 
-def _change_record(row) -> dict:
+def _change_record(row: RowChange) -> dict:
     change = row.change
     return {
         "baseline": row.before,

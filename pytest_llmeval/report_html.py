@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from html import escape
 
-from pytest_llmeval.report import Report
-from pytest_llmeval.verdict import gate_rule, p_text
+from pytest_llmeval.report import CHANGE_HEADER, Report, change_cells
+from pytest_llmeval.verdict import gate_rule
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2328}
@@ -96,7 +96,7 @@ def render_html(report: Report) -> str:
     changes = {row.name: row for row in comparison.rows} if comparison else {}
     header = ["dataset", "version", "metric", "mode", report.model, "min"]
     if comparison:
-        header += ["baseline", "Δ", "right→wrong", "wrong→right", "p (Holm)"]
+        header += CHANGE_HEADER
     header.append("verdict")
     head = "".join(f'<th data-name="{escape(h)}">{escape(h)}</th>' for h in header)
     body = []
@@ -107,16 +107,13 @@ def render_html(report: Report) -> str:
         cells.append(_td(f"{row.minimum:.2f}", number=row.minimum) if row.minimum is not None else _td(""))
         if comparison:
             change = changes.get(row.name)
+            texts = change_cells(change)
             if change:
-                cells += [
-                    _td(f"{change.before:.2f}", number=change.before),
-                    _td(f"{change.delta:+.2f}", number=change.delta, css=_sign(change.delta)),
-                    _td(change.change.right_to_wrong, number=change.change.right_to_wrong),
-                    _td(change.change.wrong_to_right, number=change.change.wrong_to_right),
-                    _td(p_text(change.p_adjusted), number=change.p_adjusted),
-                ]
+                numbers = (change.before, change.delta, change.change.right_to_wrong, change.change.wrong_to_right)
+                cells += [_td(text, number=n) for text, n in zip(texts, (*numbers, change.p_adjusted))]
+                cells[-4] = _td(texts[1], number=change.delta, css=_sign(change.delta))  # Δ, coloured
             else:
-                cells += [_td("") for _ in range(5)]
+                cells += [_td(text) for text in texts]
         cells.append(_td("FAIL" if failed else "ok" if row.value is not None else "not run"))
         body.append(f'<tr class="row{" fail" if failed else ""}">{"".join(cells)}</tr>')
     failures = verdict.lines()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_llmeval.report import Report
+from pytest_llmeval.report import CHANGE_HEADER, Report, change_cells
 from pytest_llmeval.verdict import gate_rule, p_text
 
 WORST = 5  # subjects listed under "largest drops"
@@ -37,7 +37,7 @@ def render_markdown(report: Report) -> str:
     changes = {row.name: row for row in comparison.rows} if comparison else {}
     header = ["dataset", "version", "metric", "mode", report.model, "min"]
     if comparison:
-        header += ["baseline", "Δ", "right→wrong", "wrong→right", "p (Holm)"]
+        header += CHANGE_HEADER
     lines += [
         "",
         "### Results",
@@ -49,18 +49,7 @@ def render_markdown(report: Report) -> str:
         cells = [*row.csv_cells()[:4], f"{row.value:.2f}" if row.value is not None else row.detail]
         cells.append(f"{row.minimum:.2f}" if row.minimum is not None else "")
         if comparison:
-            change = changes.get(row.name)
-            cells += (
-                [
-                    f"{change.before:.2f}",
-                    f"{change.delta:+.2f}",
-                    str(change.change.right_to_wrong),
-                    str(change.change.wrong_to_right),
-                    p_text(change.p_adjusted),
-                ]
-                if change
-                else ["", "", "", "", ""]
-            )
+            cells += change_cells(changes.get(row.name))
         status = "❌" if row.name in verdict.failed_rows else ""
         lines.append("| " + " | ".join(cell(c) for c in cells) + f" | {status} |")
     if comparison:
