@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -36,12 +37,25 @@ class Store:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / DB_NAME
         self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS files (path TEXT, size INTEGER, mtime INTEGER, digest TEXT, "
-            "PRIMARY KEY (path, size, mtime))"
+        setup = (
+            "PRAGMA journal_mode=WAL",
+            "CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            (
+                "CREATE TABLE IF NOT EXISTS files (path TEXT, size INTEGER, mtime INTEGER, digest TEXT, "
+                "PRIMARY KEY (path, size, mtime))"
+            ),
         )
+        for attempt in range(50):
+            try:
+                for statement in setup:
+                    self._db.execute(statement)
+                break
+            except sqlite3.OperationalError as error:
+                # Two xdist workers creating the file at once: switching it to WAL takes an exclusive lock,
+                # and SQLite reports "locked" at once instead of waiting. Take turns.
+                if "locked" not in str(error) or attempt == 49:
+                    raise
+                time.sleep(0.1 + 0.05 * attempt)
 
     def get(self, keys: Sequence[str]) -> dict[str, Any]:
         found: dict[str, Any] = {}
