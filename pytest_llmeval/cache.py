@@ -179,7 +179,9 @@ class CachedBackend:
         store: Store,
         fingerprint: str,
         tokens_fingerprint: str,
+        parallel: int = 1,
     ) -> None:
+        self.parallel = parallel  # requests a server backend keeps in flight: a slice must not starve them
         self._load_tokenizer = load_tokenizer
         self._tokens: Any = None
         self._load = load
@@ -296,7 +298,7 @@ class CachedBackend:
                 for t in inner.generate(texts[k : k + batch_size], max_out_len, max_prompt_tokens)
             ]  # fmt: skip
 
-        return self._cached(keys, compute, batch_size * SLICE_BATCHES, on_batch)
+        return self._cached(keys, compute, max(batch_size * SLICE_BATCHES, 4 * self.parallel), on_batch)
 
     def perplexity(self, texts: Sequence[str], max_seq_len: int) -> list[float]:
         keys = [_key(self.fingerprint, "ppl-batch", max_seq_len, list(texts), t) for t in texts]

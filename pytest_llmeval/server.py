@@ -16,8 +16,8 @@ import os
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from pytest_llmeval.errors import LlmEvalError, ServerError
@@ -108,9 +108,27 @@ class ServerBackend:
 
     def generate(self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int) -> list[str]:
         """Greedy continuations, ``--llm-concurrency`` requests at a time, in the prompts' order."""
+        return self._parallel(prompts, max_out_len, lambda done: None)
+
+    def generate_all(
+        self,
+        prompts: Sequence[str],
+        max_out_len: int,
+        max_prompt_tokens: int,
+        batch_size: int,
+        on_batch: Callable[[int], None] = lambda done: None,
+    ) -> list[str]:
+        """A whole subject at once: the server batches as it likes, so ``batch_size`` does not cap concurrency."""
+        return self._parallel(prompts, max_out_len, on_batch)
+
+    def _parallel(self, prompts: Sequence[str], max_out_len: int, on_done: Callable[[int], None]) -> list[str]:
         pool = ThreadPoolExecutor(max_workers=max(1, min(self.settings.concurrency, len(prompts))))
         try:
-            return list(pool.map(lambda text: self._one(text, max_out_len), prompts))
+            futures = [pool.submit(self._one, text, max_out_len) for text in prompts]
+            for done, future in enumerate(as_completed(futures), start=1):
+                future.result()  # the first failure stops here, and what was not sent yet is dropped
+                on_done(done)
+            return [future.result() for future in futures]
         finally:
             # After a failure, requests not yet sent are dropped; the ones in flight finish first.
             pool.shutdown(wait=True, cancel_futures=True)

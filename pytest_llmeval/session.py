@@ -126,7 +126,8 @@ class RunState:
                 f"--llm-cache-dir {folder}: cannot use the result cache ({one_line(error)}); "
                 "choose another folder with --llm-cache-dir, or run with --llm-no-cache"
             ) from error
-        return CachedBackend(self._load_tokenizer, self._load_model, store, key, tokens_key)
+        parallel = self.settings.concurrency if self.settings.backend == "openai" else 1
+        return CachedBackend(self._load_tokenizer, self._load_model, store, key, tokens_key, parallel)
 
     def _load_tokenizer(self) -> Any:
         if self.stopped is not None:

@@ -155,6 +155,8 @@ class Flaky:
 
     def __init__(self, failures: int = 0, delay: float = 0.0) -> None:
         self.failures, self.delay, self.completions = failures, delay, 0
+        self.in_flight = self.most_in_flight = 0
+        lock = threading.Lock()
         flaky = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -175,7 +177,12 @@ class Flaky:
                 if flaky.completions <= flaky.failures:
                     self._send(503, {"error": {"message": "overloaded"}})
                     return
+                with lock:
+                    flaky.in_flight += 1
+                    flaky.most_in_flight = max(flaky.most_in_flight, flaky.in_flight)
                 time.sleep(flaky.delay)
+                with lock:
+                    flaky.in_flight -= 1
                 try:
                     self._send(200, {"id": "1", "object": "text_completion", "created": 0, "model": "flaky",
                                      "choices": [{"index": 0, "text": "A", "finish_reason": "stop"}]})  # fmt: skip
@@ -199,6 +206,17 @@ def test_retries_ride_out_a_busy_server(project, run_llm, tiny_model, last_run):
     assert result.ret == 0, result.stdout.str()  # no threshold here: every question answered is a pass
     assert flaky.completions == 2 + 10
     assert [answer for _, _, answer in outcomes(last_run())] == ["A"] * 10
+    flaky.server.shutdown()
+
+
+def test_concurrency_is_not_capped_by_the_batch_size(project, run_llm, tiny_model):
+    flaky = Flaky(delay=0.5)
+    suite = '[[dataset]]\nconfig = "ceval_gen"\nsubjects = ["law"]\n'
+    project.path.joinpath("llmeval_sample.toml").write_text(suite, encoding="utf-8")
+    result = run_llm(None, *server_args(project, flaky.base, "flaky", tiny_model, "--llm-concurrency", "8"))
+    assert result.ret == 0, result.stdout.str()
+    # 10 questions, batch size 4: the server saw 8 requests at once, not 4.
+    assert flaky.completions == 10 and flaky.most_in_flight == 8
     flaky.server.shutdown()
 
 
