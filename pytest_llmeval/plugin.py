@@ -100,8 +100,13 @@ def pytest_configure(config: pytest.Config) -> None:
         notes = [config.stash[key] for key in (RESTART_NOTE, AUTO_NOTE) if key in config.stash]
         state = RunState(settings=settings, run_dir=run_dir, worker=worker, notes=notes)
         state.gate = options.read_gate(config)
-        if settings.evaluates and state.gate.baseline is not None:
-            state.baseline = read_baseline(state.gate.baseline)
+        gate = state.gate
+        if settings.evaluates and gate.baseline is not None:
+            if gate.baseline == gate.save_baseline and not gate.baseline.exists():
+                # The first save of a baseline the repo pins (llm_baseline): nothing to compare with yet.
+                state.notes.append(f"baseline {gate.baseline} does not exist yet: this run saves it, compares nothing")
+            else:
+                state.baseline = read_baseline(gate.baseline)
         if _is_worker(config):
             state.cpu_threads = max(1, (os.cpu_count() or 1) // int(config.workerinput.get("workercount", 1)))
         if settings.model and not _is_xdist_controller(config):

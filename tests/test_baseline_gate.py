@@ -256,3 +256,17 @@ def test_html_report_in_a_real_browser(saved, run_llm, half_model, ungated, tmp_
     )
     assert shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     print(f"screenshot: {shot}")
+
+
+def test_a_pinned_baseline_is_bootstrapped_by_saving_it(ungated, run_llm, tiny_model):
+    """A repo pins llm_baseline; its very first save has nothing to compare with, and says so."""
+    ungated.makeini("[pytest]\nllm_baseline = baselines/main.json\n")
+    first = run_llm(tiny_model, "--llm-save-baseline", "baselines/main.json")
+    assert first.ret == 0, first.stdout.str()
+    first.stdout.fnmatch_lines(["llmeval: baseline */baselines/main.json does not exist yet: this run saves it*"])
+    assert (ungated.path / "baselines" / "main.json").exists()
+    again = run_llm(tiny_model)  # the pinned baseline now gates every run
+    assert again.ret == 0
+    again.stdout.fnmatch_lines(
+        ["baseline */baselines/main.json (model model-tiny0): 11 row(s) compared, 0 question(s) changed"]
+    )
