@@ -57,7 +57,7 @@ def finish_run(
             f"cannot write the run's result files in {run_dir} ({one_line(error)}); free space or choose a writable "
             "--llm-output-dir: the table above is this run's only record"
         )
-    ordered = [results[row.name] for row in summary.subject_rows if row.name in results]
+    ordered = summary.in_order(results)
     if gate.save_baseline is not None:
         if ordered:
             _write(

@@ -46,7 +46,7 @@ def payload(report: Report, form: str) -> dict:
         "passed": report.verdict.passed,
         "model": report.model,
         "run_id": report.run_id,
-        "failures": [*report.verdict.subject_failures, *report.verdict.group_failures, *report.verdict.regressions],
+        "failures": report.verdict.failures,
         "errors": list(report.verdict.errors),
         "table": [{"dataset": row.name, "value": row.value} for row in report.summary.rows],
     }

@@ -244,15 +244,17 @@ def read_gate(config: pytest.Config) -> Gate:
     defaults = {name: default for name, _, _, default in _OPTIONS}
     raw = {
         name: _raw(config, name, defaults[name])
-        for name in ("baseline", "save-baseline", "max-drop", "alpha", "report-md", "report-html", "notify")
-    }
+        for name in (
+            "baseline", "save-baseline", "max-drop", "alpha", "report-md", "report-html", "notify", "notify-format"
+        )
+    }  # fmt: skip
     max_drop = _number("max-drop", raw["max-drop"], "a number of points, 0 or more, e.g. 1.0")
     if max_drop < 0:
         raise pytest.UsageError(f"--llm-max-drop: {raw['max-drop']!r} is negative; give 0 or more points")
     alpha = _number("alpha", raw["alpha"], "a probability between 0 and 1, e.g. 0.05")
     if not 0 < alpha < 1:
         raise pytest.UsageError(f"--llm-alpha: {raw['alpha']!r} is not between 0 and 1 (exclusive); e.g. 0.05")
-    notify_format = _raw(config, "notify-format", "lark") or "lark"
+    notify_format = raw["notify-format"] or "lark"
     if notify_format not in NOTIFY_FORMATS:
         raise pytest.UsageError(f"--llm-notify-format: {notify_format!r} is not one of {', '.join(NOTIFY_FORMATS)}")
     url = raw["notify"]

@@ -369,7 +369,7 @@ class RunHooks:
         for line in verdict.unchecked:
             terminalreporter.write_line(f"not checked: {line}", yellow=True)
         settings = state.settings
-        ran = [state.results[row.name] for row in summary.subject_rows if row.name in state.results]
+        ran = summary.in_order(state.results)
         truncated = truncation_note(ran, settings.max_seq_len - settings.max_out_len)
         if truncated:
             terminalreporter.write_line(truncated, yellow=True)

@@ -159,7 +159,7 @@ def run_record(report: Report, results: Sequence[SubjectResult], workers: Sequen
         "passed": verdict.passed,
         "complete": verdict.complete,
         "missing": list(verdict.missing),
-        "failures": [*verdict.subject_failures, *verdict.group_failures, *verdict.regressions],
+        "failures": verdict.failures,
         "errors": list(verdict.errors),
         "unchecked": [*verdict.unchecked, *([verdict.baseline_unchecked] if verdict.baseline_unchecked else [])],
         "model_loads": sum(w.model_loads for w in workers),
@@ -247,7 +247,7 @@ def write_run_files(report: Report, results: Mapping[str, SubjectResult], worker
     """Write per-subject results, both summary files, ``llmeval.json`` and the flips; return their paths."""
     run_dir, run_id, model = report.run_dir, report.run_id, report.settings.model_abbr
     summary = report.summary
-    ordered = [results[row.name] for row in summary.subject_rows if row.name in results]
+    ordered = summary.in_order(results)
     for result in ordered:
         write_json_atomic(run_dir / "results" / model / f"{result.abbr}.json", {"accuracy": result.accuracy})
     paths = [

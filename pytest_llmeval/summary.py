@@ -39,6 +39,10 @@ class Summary:
     def rows(self) -> tuple[Row, ...]:
         return self.subject_rows + self.group_rows
 
+    def in_order(self, results: Mapping[str, SubjectResult]) -> list[SubjectResult]:
+        """The subjects that have a result, in table order (the order every file lists them in)."""
+        return [results[row.name] for row in self.subject_rows if row.name in results]
+
 
 def _subjects(count: int) -> str:
     return f"{count} subject" if count == 1 else f"{count} subjects"

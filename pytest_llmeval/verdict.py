@@ -111,9 +111,14 @@ class Verdict:
             or self.missing
         )
 
+    @property
+    def failures(self) -> list[str]:
+        """The gates that failed: thresholds, then regressions against the baseline."""
+        return [*self.subject_failures, *self.group_failures, *self.regressions]
+
     def lines(self) -> list[str]:
         """Every reason the run did not pass, one line each, in the order reports list them."""
-        lines = [*self.subject_failures, *self.group_failures, *self.regressions, *self.errors]
+        lines = [*self.failures, *self.errors]
         return lines + [line for line in (self.baseline_unchecked, self.incomplete_line()) if line]
 
     def incomplete_line(self) -> str | None:
@@ -145,16 +150,16 @@ def judge(
         for row in summary.subject_rows
         if row.name in results and (line := subject_failure(results[row.name], row.minimum))
     ]
-    group_rows = [row for row in summary.group_rows if group_failure(row)]
+    group_lines = {row.name: line for row in summary.group_rows if (line := group_failure(row))}
     worse = [row for row in comparison.rows if regressed(row, max_drop, alpha)] if comparison else []
     failed_rows = {row.name for row in summary.subject_rows if threshold_failed(row.value, row.minimum)}
-    failed_rows |= {row.name for row in group_rows} | {row.name for row in worse}
+    failed_rows |= set(group_lines) | {row.name for row in worse}
     nothing_compared = None
     if comparison is not None and not comparison.rows:
         nothing_compared = f"no subject of this run could be compared with the baseline {comparison.path}"
     return Verdict(
         subject_failures=tuple(subject_failures),
-        group_failures=tuple(line for row in group_rows if (line := group_failure(row))),
+        group_failures=tuple(group_lines.values()),
         regressions=tuple(change_line(row) for row in worse),
         unchecked=tuple(unchecked_gates(summary)),
         errors=tuple(errors),
