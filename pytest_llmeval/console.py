@@ -30,6 +30,8 @@ def render_summary(report: Report, color: bool) -> str:
         # Dataset and model text is shown as is: rich markup in a name must never be interpreted.
         table.add_column(escape(name), justify=justify, no_wrap=True)  # type: ignore[arg-type]
     changes = {row.name: row for row in comparison.rows} if comparison else {}
+    # Subjects that failed without a result (a load failure, a crashed worker): never just "not run".
+    errored = {error.split(": ", 1)[0] for error in verdict.errors}
     for number, row in enumerate(summary.rows):
         if number == len(summary.subject_rows):
             table.add_section()
@@ -44,6 +46,8 @@ def render_summary(report: Report, color: bool) -> str:
         failed = row.name in verdict.failed_rows
         if failed:
             status = "[red]FAIL[/red]"
+        elif row.value is None and row.name in errored:
+            status = "[red]error[/red]"
         elif row.value is None:
             status = (
                 f"[yellow]{escape(row.detail)}[/yellow]"
@@ -109,7 +113,7 @@ class LiveProgress:
     @contextmanager
     def subject(self, name: str, questions: int, column: int) -> Iterator[Callable[[int], None]]:
         """Show a bar for one subject while it runs; yields the per-batch update callback."""
-        task = self._progress.add_task(name, total=questions, rate="")
+        task = self._progress.add_task(escape(name), total=questions, rate="")  # a name is text, not markup
         started = time.perf_counter()
 
         def update(done: int) -> None:

@@ -17,6 +17,7 @@ import torch
 import transformers
 
 from pytest_llmeval.backend import LoadError
+from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.options import Settings
 from pytest_llmeval.prompts import Message
 
@@ -75,6 +76,12 @@ def load_tokenizer(settings: Settings) -> Any:
         tokenizer = transformers.AutoTokenizer.from_pretrained(str(settings.tokenizer), **tokenizer_kwargs)
     except Exception as error:
         raise LoadError("--llm-tokenizer", settings.tokenizer, error) from error
+    if tokenizer.pad_token is None and tokenizer.eos_token is None:
+        # Batches are padded (gen on the left, ppl on the right); OpenCompass pads with eos when pad is unset.
+        raise LlmEvalError(
+            f"--llm-tokenizer {settings.tokenizer}: the tokenizer has neither a pad nor an eos token; name one "
+            "with --llm-tokenizer-kwargs pad_token=<token> (e.g. its end-of-text token)"
+        )
     if "padding_side" not in tokenizer_kwargs:
         # Batched generation needs the prompt ends aligned: pad on the left.
         tokenizer.padding_side = "left"

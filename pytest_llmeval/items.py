@@ -29,10 +29,14 @@ class ThresholdFailure(Exception):
     """A subject scored below its threshold; the message is the whole story."""
 
 
-def _one_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str | None:
-    if isinstance(excinfo.value, (LlmEvalError, ThresholdFailure, RunStopped)):
-        return str(excinfo.value)
-    return None
+def _one_line(excinfo: pytest.ExceptionInfo[BaseException], config: pytest.Config) -> str | None:
+    """The failure as its one line, unless the user asked for tracebacks and there is one behind it."""
+    error = excinfo.value
+    if not isinstance(error, (LlmEvalError, ThresholdFailure, RunStopped)):
+        return None
+    if error.__cause__ is not None and (config.option.tbstyle == "long" or config.option.fulltrace):
+        return None  # --tb=long / --full-trace: the chain down to the original exception, then the line
+    return str(error)
 
 
 class SuiteFile(pytest.File):
@@ -45,7 +49,7 @@ class SuiteFile(pytest.File):
             yield DatasetNode.from_parent(self, name=spec.config.name, spec=spec, state=state)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        return _one_line(excinfo) or super().repr_failure(excinfo)
+        return _one_line(excinfo, self.config) or super().repr_failure(excinfo)
 
 
 class DatasetNode(pytest.Collector):
@@ -87,7 +91,7 @@ class DatasetNode(pytest.Collector):
             )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        return _one_line(excinfo) or super().repr_failure(excinfo)
+        return _one_line(excinfo, self.config) or super().repr_failure(excinfo)
 
 
 class SubjectItem(pytest.Item):
@@ -177,7 +181,7 @@ class SubjectItem(pytest.Item):
         return stopped
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        return _one_line(excinfo) or super().repr_failure(excinfo)
+        return _one_line(excinfo, self.config) or super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Any, int, str]:
         return self.path, 0, self.name

@@ -25,6 +25,7 @@ from pytest_llmeval.hf_files import (
     check_tokenizer_files,
     has_chat_template,
 )
+from pytest_llmeval.names import name_problem
 from pytest_llmeval.presets import PRESETS, Preset
 
 HF_TYPES = ("base", "chat")
@@ -428,6 +429,16 @@ def _server_options(raw: dict[str, str | None]) -> dict[str, Any]:
     }
 
 
+def _model_abbr(given: str | None, model: Path | None, server: dict[str, Any] | None) -> str:
+    """The model's column name and its folder under ``predictions/``: refused if it cannot name a folder there."""
+    abbr = given or _default_abbr(model, server)
+    problem = name_problem(abbr)
+    if problem is not None:
+        fix = "give another with --llm-model-abbr" if not given else "use letters, digits, - and _"
+        raise pytest.UsageError(f"--llm-model-abbr: {abbr!r} cannot name a results folder: {problem}; {fix}")
+    return abbr
+
+
 def _default_abbr(model: Path | None, server: dict[str, Any] | None) -> str:
     if model is not None:
         return Path(os.path.abspath(model)).name
@@ -498,7 +509,7 @@ def read_settings(config: pytest.Config) -> Settings:
         model=model,
         tokenizer=tokenizer,
         # The name the user typed, not a symlink's target: abspath normalises ".." without resolving links.
-        model_abbr=raw["model-abbr"] or _default_abbr(model, server),
+        model_abbr=_model_abbr(raw["model-abbr"], model, server),
         model_kwargs=model_kwargs,
         tokenizer_kwargs=tokenizer_kwargs,
         max_seq_len=_positive_int("max-seq-len", raw["max-seq-len"]),

@@ -282,9 +282,12 @@ class RunHooks:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
         report = yield
-        if isinstance(item, SubjectItem) and call.when == "call" and item.payload:
-            # A plain attribute survives xdist's report serialisation (TestReport keeps extra fields).
-            report.llmeval = item.payload
+        if isinstance(item, SubjectItem) and call.when == "call":
+            # Plain attributes survive xdist's report serialisation (TestReport keeps extra fields).
+            if item.payload:
+                report.llmeval = item.payload
+            else:  # failed without a result: its dataset still gets a table and a record that did not pass
+                report.llmeval_spec = json.dumps(item.plan.spec.to_json())
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -298,6 +301,9 @@ class RunHooks:
             abbr = report.nodeid.rsplit("::", 1)[-1]
             self.state.errors.append(f"{abbr}: {lines[-1] if lines else 'failed'}")
             self.state.errored.add(abbr)
+            spec = getattr(report, "llmeval_spec", None)
+            if spec and not _is_worker(self.config):
+                self.state.add_spec(DatasetSpec.from_json(json.loads(spec)))
         if not payload or report.when != "call":
             return
         if not _is_worker(self.config):

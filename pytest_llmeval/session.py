@@ -186,4 +186,8 @@ class RunState:
 
     def add_result(self, result: SubjectResult, spec: DatasetSpec) -> None:
         self.results[result.abbr] = result
+        self.add_spec(spec)
+
+    def add_spec(self, spec: DatasetSpec) -> None:
+        """A dataset the run set out to do: it gets its table rows even if none of its subjects finished."""
         self.specs.setdefault(spec.config.family, spec)

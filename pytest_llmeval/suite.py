@@ -137,12 +137,13 @@ def _expand_thresholds(where: str, spec: DatasetSpec, raw: object) -> dict[str, 
             raise LlmEvalError(
                 f"{where}: threshold {name} = {value!r} is outside 0-100 (accuracy in percent, as OpenCompass prints it)"
             )
-        if any(char in name for char in "*?["):
+        # A name first: an abbr may itself hold [ ] (a custom dataset's), which a pattern would read as a class.
+        if name in subject_names or name in group_names:
+            exact[name] = float(value)
+        elif any(char in name for char in "*?["):
             if not fnmatch.filter(subject_names, name):
                 raise LlmEvalError(f"{where}: threshold pattern {name!r} matches no subject of {spec.config.name}")
             patterns[name] = float(value)
-        elif name in subject_names or name in group_names:
-            exact[name] = float(value)
         else:
             raise LlmEvalError(
                 f"{where}: threshold {name!r} names no subject or group of this dataset "

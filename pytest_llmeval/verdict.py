@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pytest_llmeval.compare import Comparison, RowChange
+from pytest_llmeval.names import literal
 from pytest_llmeval.records import SubjectResult
 from pytest_llmeval.summary import Row, Summary
 
@@ -36,7 +37,29 @@ def subject_failure(result: SubjectResult, minimum: float | None) -> str | None:
     if not threshold_failed(result.accuracy, minimum):
         return None
     assert minimum is not None
-    return f"{result.abbr}: accuracy {below(result.accuracy, minimum)} ({result.correct}/{result.total} correct)"
+    line = f"{result.abbr}: accuracy {below(result.accuracy, minimum)} ({result.correct}/{result.total} correct)"
+    hint = unanswered(result)
+    return f"{line}; {hint}" if hint else line
+
+
+def unanswered(result: SubjectResult) -> str | None:
+    """What the predictions looked like when not one answer could be read from them, or None.
+
+    A model that says nothing usable scores like one that knows nothing; the reader needs to tell the two apart.
+    """
+    if not result.outcomes or any(o.scores for o in result.outcomes):
+        return None  # ppl: every answer is a label the model scored
+    sample = next((o.prediction for o in result.outcomes if o.prediction.strip()), None)
+    if sample is None:
+        # Even then an option-matching evaluator may pick a closest option: the score alone would not tell.
+        return (
+            "every prediction is empty: the model ended at once or emitted only special tokens "
+            "(check --llm-hf-type and the chat template)"
+        )
+    if any(o.answer for o in result.outcomes):
+        return None
+    undecodable = " (\ufffd stands for bytes that are not UTF-8)" if "\ufffd" in sample else ""
+    return f"no answer found in any prediction, e.g. {literal(sample)}{undecodable}"
 
 
 def group_failure(row: Row) -> str | None:
@@ -126,8 +149,8 @@ class Verdict:
             return None
         shown = ", ".join(self.missing[:5]) + (f" and {len(self.missing) - 5} more" if len(self.missing) > 5 else "")
         return (
-            f"run INCOMPLETE: {len(self.missing)} selected subject(s) have no result (interrupted, or their worker "
-            f"died): {shown}; the finished ones are summarised and kept, and a re-run takes them from the result cache"
+            f"run INCOMPLETE: {len(self.missing)} selected subject(s) have no result (the run stopped early, "
+            f"was interrupted, or their worker died): {shown}; the finished ones are summarised and kept, and a re-run takes them from the result cache"
         )
 
     @property

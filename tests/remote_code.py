@@ -51,10 +51,15 @@ FAULTS = {
     ),
     # transformers checks a remote module's imports and names the packages that are missing.
     "missing_package": ("import llmeval_absent_package  # noqa", "        pass"),
-    # What the CUDA caching allocator raises; simulated, as no test machine has a GPU to exhaust.
-    "out_of_memory": (
+    # What the CUDA caching allocator raises, simulated (no test machine has a GPU to exhaust), for batches of
+    # more than two rows: a batch that small fits.
+    "out_of_memory_above_2": (
         "import torch",
-        '        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")',
+        (
+            "        ids = kwargs.get('input_ids') if kwargs.get('input_ids') is not None else args[0]\n"
+            "        if ids.shape[0] > 2:\n"
+            '            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")'
+        ),
     ),
 }
 

@@ -29,6 +29,7 @@ from pytest_llmeval.datasets.custom import (
 )
 from pytest_llmeval.datasets.templates import InferConfig
 from pytest_llmeval.errors import LlmEvalError
+from pytest_llmeval.names import name_problem
 from pytest_llmeval.records import Question
 
 SUFFIXES = (".jsonl", ".csv")
@@ -119,17 +120,10 @@ def files_of(folder: Path) -> list[Path]:
 
 def _check_file_name(abbr: str, where: str) -> None:
     """An abbr names files under the run folder (``predictions/<model>/<abbr>.json``): it may not leave it."""
-    unsafe = (
-        not abbr
-        or abbr.startswith(".")
-        or any(sep in abbr for sep in ("/", "\\"))
-        or any(ord(char) < 32 or ord(char) == 127 for char in abbr)
-        or len(abbr) > 200
-    )
-    if unsafe:
+    problem = name_problem(abbr)
+    if problem is not None:
         raise LlmEvalError(
-            f"{where}: abbr {abbr!r} cannot name a results file (a path separator, a leading dot or a control "
-            "character); use letters, digits, - and _"
+            f"{where}: abbr {abbr!r} cannot name a results file: {problem}; use letters, digits, - and _"
         )
 
 

@@ -1,0 +1,1069 @@
+"""The fault catalog: every way a run can go wrong that a user meets, one row each, provoked for real.
+
+A row names the fault, how it is provoked, the line the user sees (``…`` stands for the parts that vary),
+the exit status, and what must be on disk afterwards. ``test_fault`` runs every row against a user's
+repo (the sample data and suite, real tiny checkpoints) and checks all four, plus what holds for every
+row: no Python traceback unless the row asks for one with ``--tb=long``.
+
+The README's "Troubleshooting" table is these rows; ``test_readme_lists_the_catalog`` keeps the two
+equal. ``python tests/test_fault_catalog.py`` prints the table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # run as a script: the helpers beside this file
+
+from odd_models import always_emits, byte_token, without_pad_and_eos
+from remote_code import with_remote_model
+
+OK, FAILED, STOPPED, USAGE = 0, 1, 2, 4  # pytest's exit statuses; 2 is a collection error or an interrupt
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+# --- the lab: a user's repo and the ways to hurt it --------------------------------------------------------
+
+
+@dataclass
+class Lab:
+    """A user's repo with the sample data and suite, and the session's tiny models on demand."""
+
+    project: pytest.Pytester
+    request: pytest.FixtureRequest
+
+    @property
+    def path(self) -> Path:
+        return self.project.path
+
+    def model(self, fixture: str) -> str:
+        """A link in the repo to a session-built model; relative, so pytest's rootdir stays in the repo."""
+        link = self.path / fixture.removesuffix("_model")
+        if not link.exists():
+            link.symlink_to(self.request.getfixturevalue(fixture), target_is_directory=True)
+        return link.name
+
+    def copy_model(self, fixture: str, name: str) -> Path:
+        return shutil.copytree(self.request.getfixturevalue(fixture), self.path / name)
+
+    def run(self, *args: str) -> pytest.RunResult:
+        return self.project.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", *args, timeout=600)
+
+    def write(self, name: str, text: str) -> None:
+        target = self.path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+    def edit(self, name: str, old: str, new: str) -> None:
+        target = self.path / name
+        text = target.read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        target.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    def runs(self) -> list[Path]:
+        folder = self.path / "outputs" / "llmeval"
+        return sorted(folder.iterdir()) if folder.is_dir() else []
+
+    def last_run(self) -> Path:
+        return self.runs()[-1]
+
+    def record(self) -> dict:
+        return json.loads((self.last_run() / "llmeval.json").read_text(encoding="utf-8"))
+
+    def predictions(self) -> dict[str, dict]:
+        """This run's predictions files, by subject."""
+        root = self.last_run() / "predictions"
+        folders = list(root.iterdir()) if root.is_dir() else []
+        files = folders[0].glob("*.json") if folders else []
+        return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in files}
+
+
+Provoke = Callable[[Lab], pytest.RunResult]
+Check = Callable[[Lab, pytest.RunResult], None]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One row of the catalog."""
+
+    id: str
+    fault: str  # what went wrong, in the user's words
+    says: str  # the line the user sees; "…" where it varies
+    status: int
+    kept: str  # what is on disk afterwards, in words; ``check`` verifies it
+    provoke: Provoke
+    check: Check
+    traceback: bool = False  # the user asked for one (--tb=long)
+
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(".*".join(re.escape(part) for part in self.says.split("…")))
+
+
+# --- provocations --------------------------------------------------------------------------------------------
+
+
+def with_args(*args: str, model: str | None = "tiny_model") -> Provoke:
+    def provoke(lab: Lab) -> pytest.RunResult:
+        return lab.run(*(["--llm-model", lab.model(model)] if model else []), *args)
+
+    return provoke
+
+
+def with_suite(text: str) -> Provoke:
+    def provoke(lab: Lab) -> pytest.RunResult:
+        lab.write("llmeval_sample.toml", text)
+        return lab.run("--llm-model", lab.model("untrained_model"))
+
+    return provoke
+
+
+def with_edit(name: str, old: str, new: str, *args: str) -> Provoke:
+    def provoke(lab: Lab) -> pytest.RunResult:
+        lab.edit(name, old, new)
+        return lab.run("--llm-model", lab.model("untrained_model"), *args)
+
+    return provoke
+
+
+def with_conftest(code: str, *args: str, model: str = "tiny_model") -> Provoke:
+    """A hook in the user's conftest.py provokes the fault at a fixed moment of the run."""
+
+    def provoke(lab: Lab) -> pytest.RunResult:
+        lab.project.makeconftest(code)
+        return lab.run("--llm-model", lab.model(model), *args)
+
+    return provoke
+
+
+def without_suite(*args: str) -> Provoke:
+    def provoke(lab: Lab) -> pytest.RunResult:
+        (lab.path / "llmeval_sample.toml").unlink()
+        return lab.run("--llm-model", lab.model("untrained_model"), *args)
+
+    return provoke
+
+
+def changed_model(change: Callable[[Path], object], *args: str, source: str = "untrained_model") -> Provoke:
+    """A copy of a tiny checkpoint, changed on disk the way a user's checkpoint can be broken."""
+
+    def provoke(lab: Lab) -> pytest.RunResult:
+        folder = lab.copy_model(source, "broken")
+        change(folder)
+        return lab.run("--llm-model", "broken", *args)
+
+    return provoke
+
+
+def remote_code(fault: str, *args: str) -> Provoke:
+    """A tiny checkpoint with its own model code that fails the way real remote code does."""
+
+    def provoke(lab: Lab) -> pytest.RunResult:
+        if fault == "import_error":
+            from transformers.models.llama import modeling_llama
+
+            if hasattr(modeling_llama, "LlamaFlashAttention2"):
+                pytest.skip("this transformers still has LlamaFlashAttention2, which the failing import names")
+        with_remote_model(lab.request.getfixturevalue("tiny_model"), lab.path / "rc", fault)
+        return lab.run("--llm-model", "rc", "--llm-model-kwargs", "trust_remote_code=True", *args)
+
+    return provoke
+
+
+def custom_dataset(abbr: str, *args: str, model: str = "silent_model") -> Provoke:
+    """The user's own four-question exam, declared in a suite under ``abbr`` with a threshold it misses."""
+
+    def provoke(lab: Lab) -> pytest.RunResult:
+        lab.write("exam.csv", EXAM)
+        name = json.dumps(abbr)  # TOML basic strings take JSON's escapes
+        lab.write(
+            "llmeval_sample.toml", f'[[dataset]]\npath = "exam.csv"\nabbr = {name}\nthresholds = {{ {name} = 50.0 }}\n'
+        )
+        return lab.run("--llm-model", lab.model(model), *args)
+
+    return provoke
+
+
+def interrupted_under_xdist(lab: Lab) -> pytest.RunResult:
+    """A terminal's Ctrl-C reaches the whole process group: the controller and its workers alike."""
+    lab.project.makeconftest(SIGNAL_AT.format(subject="ceval-law", action="os.killpg(os.getpgid(0), signal.SIGINT)"))
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--llm-model", lab.model("tiny_model")]
+    started = time.perf_counter()
+    # A session of its own, so that the signal stays inside the run under test.
+    done = subprocess.run(
+        [*command, "-n", "2"],
+        cwd=lab.path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        start_new_session=True,
+        check=False,
+    )
+    return pytest.RunResult(
+        done.returncode, done.stdout.splitlines(), done.stderr.splitlines(), time.perf_counter() - started
+    )
+
+
+EXAM = "question,A,B,C,D,answer\n" + "".join(f"Question {n}?,one,two,three,four,{'ABCD'[n]}\n" for n in range(4))
+
+SIGNAL_AT = """
+import os, signal
+
+def pytest_runtest_call(item):
+    if item.name == "{subject}" and not os.environ.get("LLMEVAL_NO_FAULT"):
+        {action}
+"""
+
+# A disk that refuses the results files named by ``part``: os.replace is how every result file lands.
+REFUSE_WRITES = """
+import errno, os
+
+_replace = os.replace
+
+def refused(src, dst, *args, **kwargs):
+    if "{part}" in str(dst):
+        raise OSError(errno.{code}, os.strerror(errno.{code}), str(dst))
+    return _replace(src, dst, *args, **kwargs)
+
+os.replace = refused
+"""
+
+
+def refuse_writes(part: str, code: str = "ENOSPC") -> Provoke:
+    return with_conftest(REFUSE_WRITES.format(part=part, code=code))
+
+
+def _drop_template(folder: Path) -> None:
+    """The tokenizer without its chat template (transformers 5 keeps it in its own file, 4.x in the config)."""
+    (folder / "chat_template.jinja").unlink(missing_ok=True)
+    config_file = folder / "tokenizer_config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config.pop("chat_template", None)
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+
+
+def _claim_remote_code(folder: Path) -> None:
+    config_file = folder / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config.update(model_type="internlm2", auto_map={"AutoModelForCausalLM": "modeling_internlm2.InternLM2ForCausalLM"})
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+
+
+def _bad_ini_value(lab: Lab) -> pytest.RunResult:
+    lab.project.makeini("[pytest]\nllm_batch_size = -2\n")
+    return lab.run("--llm-model", lab.model("tiny_model"))
+
+
+def _blocked_output_dir(lab: Lab) -> pytest.RunResult:
+    lab.write("blocker", "a file where the output folder should go")
+    return lab.run("--llm-model", lab.model("tiny_model"), "--llm-output-dir", "blocker/out")
+
+
+def _declared_twice(lab: Lab) -> pytest.RunResult:
+    lab.write("llmeval_more.toml", '[[dataset]]\nconfig = "ceval_gen"\n')
+    return lab.run()
+
+
+def _bad_answer(lab: Lab) -> pytest.RunResult:
+    lab.edit("data/ceval/formal_ceval/dev/marxism_dev.csv", "个人与社会的关系问题,A,", "个人与社会的关系问题,E,")
+    return lab.run("--llm-model", lab.model("untrained_model"))
+
+
+def _tokenizer_without_pad_or_eos(lab: Lab) -> pytest.RunResult:
+    without_pad_and_eos(lab.request.getfixturevalue("tiny_model"), lab.path / "broken")
+    return lab.run("--llm-model", "broken")
+
+
+def _drop_weights(folder: Path) -> None:
+    (folder / "model.safetensors").unlink()
+
+
+def _damage_weights(folder: Path) -> None:
+    (folder / "model.safetensors").write_bytes(b"not a safetensors file")
+
+
+# --- checks of what is on disk -------------------------------------------------------------------------------
+
+
+def nothing_written(lab: Lab, result: pytest.RunResult) -> None:
+    """Stopped at start-up: no model loaded and no run folder made."""
+    assert "model load" not in output(result), "no model may load before input is validated"
+    assert lab.runs() == [], "nothing may be written, not even an empty run folder"
+
+
+def run_files(passed: bool | None = False, subjects: int | None = None) -> Check:
+    """The run's record is complete and written in full; its verdict says whether the run passed."""
+
+    def check(lab: Lab, result: pytest.RunResult) -> None:
+        data = lab.record()
+        assert data["passed"] is passed and data["complete"] is True
+        assert list(lab.last_run().rglob("*.tmp")) == [], "no half-written file"
+        if subjects is not None:
+            assert len(lab.predictions()) == subjects
+
+    return check
+
+
+def stopped_run(lab: Lab, result: pytest.RunResult) -> None:
+    """A run stopped by a failure every subject would repeat: one attempt, a record that did not pass."""
+    result.stdout.fnmatch_lines(["*llmeval stopped the run: *"])
+    result.assert_outcomes(failed=1)  # one attempt: the later subjects are not tried
+    data = lab.record()
+    assert data["passed"] is False and data["subjects"] == [] and len(data["errors"]) == 1
+    assert data["complete"] is (not data["missing"])
+    assert lab.predictions() == {}
+
+
+def predictions_like(expected: str) -> Check:
+    """Every prediction was kept as the model gave it (decoded), and every subject was scored."""
+
+    def check(lab: Lab, result: pytest.RunResult) -> None:
+        run_files(passed=False, subjects=5)(lab, result)
+        for subject in lab.predictions().values():
+            assert {row["prediction"] for row in subject.values()} == {expected}
+        assert "\x1b" not in output(result), "a model's output must never reach the terminal raw"
+
+    return check
+
+
+def interrupted_and_resumed(lab: Lab, result: pytest.RunResult) -> None:
+    """Finished subjects are on disk, the run says what is missing, and the next run takes them from the cache."""
+    data = lab.record()
+    done = set(lab.predictions())
+    assert done and "ceval-law" not in done
+    assert data["passed"] is False and data["complete"] is False
+    assert "ceval-law" in data["missing"] and not set(data["missing"]) & done
+    assert {s["abbr"] for s in data["subjects"]} == done
+    result.stdout.fnmatch_lines(["*llmeval summary: tiny (INCOMPLETE)*"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LLMEVAL_NO_FAULT", "1")
+        again = lab.run("--llm-model", "tiny", "--llm-cache-dir", "cache")
+    assert again.ret == OK
+    again.stdout.fnmatch_lines([f"main: devices *, 50 questions in *, {10 * len(done)} from the result cache"])
+    assert lab.record()["complete"] is True
+
+
+def interrupted_workers(lab: Lab, result: pytest.RunResult) -> None:
+    data = lab.record()
+    assert data["passed"] is False and data["complete"] is False and "ceval-law" in data["missing"]
+    assert "(INCOMPLETE)" in output(result)
+    for name, subject in lab.predictions().items():  # what finished is there, whole
+        assert len(subject) == 10, name
+
+
+def worker_lost(lab: Lab, result: pytest.RunResult) -> None:
+    """The other subjects are summarised; the lost one has no value; the overall gate is not checked."""
+    data = lab.record()
+    assert data["passed"] is False
+    [error] = data["errors"]
+    assert error.startswith("ceval-law: ") and "crashed" in error
+    survivors = {"ceval-computer_network", "ceval-high_school_physics", "ceval-marxism", "ceval-accountant"}
+    assert {s["abbr"] for s in data["subjects"]} == survivors == set(lab.predictions())
+    result.stdout.re_match_lines([r"^ceval-law\s+-\s+-\s+-\s+-\s+60\.00\s+error\s*$"])
+    rows = {row["dataset"]: row for row in data["table"]}
+    assert rows["ceval-law"]["value"] is None and rows["ceval"]["value"] is None
+    assert "ceval: threshold 80.00 not checked (4/5 subjects ran)" in data["unchecked"]
+
+
+def summary_files_refused(lab: Lab, result: pytest.RunResult) -> None:
+    """The table is printed anyway; no partial summary file; every subject's predictions are kept."""
+    result.stdout.fnmatch_lines(["ceval * 100.00 * 80.00 * ok"])
+    run = lab.last_run()
+    assert not any(p.suffix == ".tmp" for p in run.rglob("*"))
+    assert not (run / "summary").exists() or not any((run / "summary").iterdir())
+    assert len(lab.predictions()) == 5
+
+
+def subject_file_refused(lab: Lab, result: pytest.RunResult) -> None:
+    """The run stops at the subject whose file could not be written; what finished before it is kept."""
+    data = lab.record()
+    assert data["passed"] is False and any(e.startswith("ceval-law: ") for e in data["errors"])
+    assert not any(p.suffix == ".tmp" for p in lab.last_run().rglob("*"))
+    assert "ceval-law" not in lab.predictions()
+    for subject in data["subjects"]:
+        assert subject["abbr"] in lab.predictions()
+
+
+def batch_shrunk(lab: Lab, result: pytest.RunResult) -> None:
+    run_files(passed=True, subjects=5)(lab, result)
+    assert lab.record()["workers"][0]["batch_size"] == 2
+
+
+def printed_literally(name: str) -> Check:
+    """The name is in the table and the failure line as written (colour on), and its results file is named by it."""
+
+    def check(lab: Lab, result: pytest.RunResult) -> None:
+        text = output(result)
+        assert re.search(rf"^(\x1b\[[0-9;]*m)*{re.escape(name)}\b", text, re.MULTILINE), "the table row"
+        assert sum(name in line for line in text.splitlines()) >= 3, "table, failure line, short summary"
+        run_files(passed=False)(lab, result)
+        assert set(lab.predictions()) == {name}
+
+    return check
+
+
+def chained_traceback(lab: Lab, result: pytest.RunResult) -> None:
+    text = output(result)
+    assert "The above exception was the direct cause of the following exception" in text
+    assert "SafetensorError" in text or "HeaderTooSmall" in text or "Error" in text
+    stopped_run(lab, result)
+
+
+def nothing_written_nor_shown(secret: str) -> Check:
+    def check(lab: Lab, result: pytest.RunResult) -> None:
+        nothing_written(lab, result)
+        assert secret not in output(result)
+
+    return check
+
+
+def _blocker_untouched(lab: Lab, result: pytest.RunResult) -> None:
+    nothing_written(lab, result)
+    assert (lab.path / "blocker").read_text(encoding="utf-8") == "a file where the output folder should go"
+
+
+def output(result: pytest.RunResult) -> str:
+    return result.stdout.str() + "\n" + result.stderr.str()
+
+
+# --- the catalog ---------------------------------------------------------------------------------------------
+
+START = "nothing: no run folder, no model loaded"
+
+CATALOG = [
+    # Options, before anything loads.
+    Fault(
+        "model-missing",
+        "`--llm-model` names no folder",
+        "--llm-model: missing does not exist; give the directory that holds the model",
+        USAGE,
+        START,
+        with_args("--llm-model", "missing", model=None),
+        nothing_written,
+    ),
+    Fault(
+        "model-not-a-checkpoint",
+        "`--llm-model` names a folder without a model",
+        "--llm-model: data holds no model (config.json and weights) (expected config.json in it)",
+        USAGE,
+        START,
+        with_args("--llm-model", "data", model=None),
+        nothing_written,
+    ),
+    Fault(
+        "model-without-weights",
+        "the checkpoint's weights were not copied",
+        "--llm-model: broken has config.json but no weights …",
+        USAGE,
+        START,
+        changed_model(_drop_weights),
+        nothing_written,
+    ),
+    Fault(
+        "remote-code-without-consent",
+        "the checkpoint ships its own code",
+        "ships its own model code (auto_map in config.json); allow it with --llm-model-kwargs …",
+        USAGE,
+        START,
+        changed_model(_claim_remote_code),
+        nothing_written,
+    ),
+    Fault(
+        "chat-without-template",
+        "`--llm-hf-type chat` with a tokenizer that has no chat template",
+        "--llm-hf-type chat: the tokenizer in broken has no chat template; use --llm-hf-type base",
+        USAGE,
+        START,
+        changed_model(_drop_template, "--llm-hf-type", "chat"),
+        nothing_written,
+    ),
+    Fault(
+        "batch-size-not-a-number",
+        "a numeric option that is not a positive integer",
+        "--llm-batch-size: 'four' is not a positive integer",
+        USAGE,
+        START,
+        with_args("--llm-batch-size", "four"),
+        nothing_written,
+    ),
+    Fault(
+        "max-seq-len-zero",
+        "a zero length",
+        "--llm-max-seq-len: '0' is not a positive integer",
+        USAGE,
+        START,
+        with_args("--llm-max-seq-len", "0"),
+        nothing_written,
+    ),
+    Fault(
+        "max-out-len-too-long",
+        "the answer budget leaves no room for a prompt",
+        "--llm-max-out-len: 4096 leaves no room for a prompt within --llm-max-seq-len 2048",
+        USAGE,
+        START,
+        with_args("--llm-max-out-len", "4096"),
+        nothing_written,
+    ),
+    Fault(
+        "ini-value",
+        "a bad value in the ini file (checked like the option)",
+        "--llm-batch-size: '-2' is not a positive integer",
+        USAGE,
+        START,
+        _bad_ini_value,
+        nothing_written,
+    ),
+    Fault(
+        "model-kwargs-not-a-pair",
+        "a kwargs option without `=`",
+        "--llm-model-kwargs: 'device_map' is not a key=value pair …",
+        USAGE,
+        START,
+        with_args("--llm-model-kwargs", "device_map"),
+        nothing_written,
+    ),
+    Fault(
+        "unknown-dtype",
+        "a dtype transformers does not take",
+        "--llm-model-kwargs: torch_dtype='torch.float64' is not one of torch.float16, …",
+        USAGE,
+        START,
+        with_args("--llm-model-kwargs", "torch_dtype=torch.float64"),
+        nothing_written,
+    ),
+    Fault(
+        "hf-type-unknown",
+        "an unknown `--llm-hf-type`",
+        "--llm-hf-type: 'instruct' is not one of base, chat",
+        USAGE,
+        START,
+        with_args("--llm-hf-type", "instruct"),
+        nothing_written,
+    ),
+    Fault(
+        "model-abbr-leaves-the-run-folder",
+        "a model abbr that would name a folder outside the run folder",
+        "--llm-model-abbr: '../up' cannot name a results folder: it holds a path separator; use letters, digits, - and _",
+        USAGE,
+        START,
+        with_args("--llm-model-abbr", "../up"),
+        nothing_written,
+    ),
+    Fault(
+        "output-dir-unwritable",
+        "the output folder cannot be created",
+        "--llm-output-dir: cannot create a run folder in blocker/out (…); choose a writable folder with --llm-output-dir",
+        USAGE,
+        "nothing: the blocking file is untouched",
+        _blocked_output_dir,
+        _blocker_untouched,
+    ),
+    Fault(
+        "dataset-unknown",
+        "an unknown dataset config",
+        "--llm-datasets: unknown dataset config 'ceval_foo'; did you mean ceval_ppl or ceval_gen? known: …",
+        USAGE,
+        START,
+        with_args("--llm-datasets", "ceval_foo"),
+        nothing_written,
+    ),
+    Fault(
+        "data-dir-missing",
+        "the data folder is not where the suite looks",
+        "--llm-data-dir: nowhere/ceval/formal_ceval not found, needed by ceval_gen; unzip OpenCompass's …",
+        USAGE,
+        START,
+        with_args("--llm-data-dir", "nowhere", model="untrained_model"),
+        nothing_written,
+    ),
+    Fault(
+        "data-dir-missing-datasets-option",
+        "the same, with `--llm-datasets` instead of a suite",
+        "--llm-data-dir: nowhere/ceval/formal_ceval not found, needed by ceval_gen; …",
+        USAGE,
+        START,
+        without_suite("--llm-datasets", "ceval_gen", "--llm-data-dir", "nowhere"),
+        nothing_written,
+    ),
+    Fault(
+        "data-file-missing",
+        "`--llm-datasets` selects subjects whose files are absent",
+        "operating_system_dev.csv not found (94 file(s) missing)",
+        USAGE,
+        START,
+        without_suite("--llm-datasets", "ceval_gen"),
+        nothing_written,
+    ),
+    Fault(
+        "custom-option-without-dataset",
+        "a custom-dataset option without the dataset",
+        "--llm-custom-infer-method applies to --llm-custom-dataset PATH, which is not given",
+        USAGE,
+        START,
+        with_args("--llm-custom-infer-method=ppl"),
+        nothing_written,
+    ),
+    Fault(
+        "custom-data-type-unknown",
+        "an unknown custom data type",
+        "--llm-custom-data-type: 'mc' is not one of mcq, qa",
+        USAGE,
+        START,
+        with_args("--llm-custom-dataset=exam.csv", "--llm-custom-data-type=mc"),
+        nothing_written,
+    ),
+    Fault(
+        "custom-dataset-missing",
+        "`--llm-custom-dataset` names no file",
+        "--llm-custom-dataset: …/exam.csv not found",
+        USAGE,
+        START,
+        with_args("--llm-custom-dataset=exam.csv"),
+        nothing_written,
+    ),
+    Fault(
+        "max-drop-negative",
+        "a negative allowed drop",
+        "--llm-max-drop: '-1' is negative; give 0 or more points",
+        USAGE,
+        START,
+        with_args("--llm-max-drop", "-1"),
+        nothing_written,
+    ),
+    Fault(
+        "max-drop-not-a-number",
+        "an allowed drop that is not a number",
+        "--llm-max-drop: 'two' is not a number of points, 0 or more, e.g. 1.0",
+        USAGE,
+        START,
+        with_args("--llm-max-drop", "two"),
+        nothing_written,
+    ),
+    Fault(
+        "alpha-out-of-range",
+        "a significance level outside (0, 1)",
+        "--llm-alpha: '5' is not between 0 and 1 (exclusive); e.g. 0.05",
+        USAGE,
+        START,
+        with_args("--llm-alpha", "5"),
+        nothing_written,
+    ),
+    Fault(
+        "notify-format-unknown",
+        "an unknown webhook format",
+        "--llm-notify-format: 'slack' is not one of lark, json",
+        USAGE,
+        START,
+        with_args("--llm-notify-format", "slack"),
+        nothing_written,
+    ),
+    Fault(
+        "notify-not-a-url",
+        "a webhook that is not a URL (the value is never echoed: it holds a token)",
+        "--llm-notify: the value given is not an http(s) URL; give the webhook's full address",
+        USAGE,
+        START,
+        with_args("--llm-notify", "hooks.example.com/abc-TOKEN"),
+        nothing_written_nor_shown("TOKEN"),
+    ),
+    Fault(
+        "report-path-is-a-folder",
+        "a report path that is a folder",
+        "--llm-report-html: data is a folder; give a file path",
+        USAGE,
+        START,
+        with_args("--llm-report-html", "data"),
+        nothing_written,
+    ),
+    # Suite and data files: collection errors, before anything loads.
+    Fault(
+        "threshold-out-of-range",
+        "a threshold that is not a percentage",
+        "threshold ceval = 120 is outside 0-100",
+        STOPPED,
+        START,
+        with_suite('[[dataset]]\nconfig = "ceval_gen"\n[dataset.thresholds]\nceval = 120\n'),
+        nothing_written,
+    ),
+    Fault(
+        "threshold-names-nothing",
+        "a threshold for a subject or group the dataset does not have",
+        "threshold 'ceval-lawyer' names no subject or group …",
+        STOPPED,
+        START,
+        with_suite('[[dataset]]\nconfig = "ceval_gen"\n[dataset.thresholds]\n"ceval-lawyer" = 50\n'),
+        nothing_written,
+    ),
+    Fault(
+        "subject-unknown",
+        "a suite lists a subject the dataset does not have",
+        "unknown subject 'lawyer'",
+        STOPPED,
+        START,
+        with_suite('[[dataset]]\nconfig = "ceval_gen"\nsubjects = ["lawyer"]\n'),
+        nothing_written,
+    ),
+    Fault(
+        "suite-config-unknown",
+        "a suite names an unknown dataset config",
+        "unknown dataset config 'ceval_pl'; did you mean ceval_ppl …",
+        STOPPED,
+        START,
+        with_suite('[[dataset]]\nconfig = "ceval_pl"\n'),
+        nothing_written,
+    ),
+    Fault(
+        "suite-not-toml",
+        "a suite file that is not TOML",
+        "llmeval_sample.toml: not valid TOML …",
+        STOPPED,
+        START,
+        with_suite("[[dataset]\n"),
+        nothing_written,
+    ),
+    Fault(
+        "dataset-declared-twice",
+        "two suite files declare the same dataset",
+        "ceval_gen is already declared in …; declare each dataset once per run",
+        STOPPED,
+        START,
+        _declared_twice,
+        nothing_written,
+    ),
+    Fault(
+        "csv-column-missing",
+        "a data file lacks a column",
+        "law_val.csv: missing column 'D' …",
+        STOPPED,
+        START,
+        with_edit("data/ceval/formal_ceval/val/law_val.csv", "id,question,A,B,C,D,answer", "id,question,A,B,C,answer"),
+        nothing_written,
+    ),
+    Fault(
+        "csv-answer-not-an-option",
+        "a data row's answer is not an option letter",
+        "marxism_dev.csv:2: row 0 has answer 'E'; expected one of A, B, C, D",
+        STOPPED,
+        START,
+        _bad_answer,
+        nothing_written,
+    ),
+    Fault(
+        "abbr-leaves-the-run-folder",
+        "a dataset abbr that would write outside the run folder",
+        "abbr '../../outside' cannot name a results file: it holds a path separator; use letters, digits, - and _",
+        STOPPED,
+        START,
+        custom_dataset("../../outside"),
+        nothing_written,
+    ),
+    Fault(
+        "abbr-with-terminal-escape",
+        "a dataset abbr holding a terminal escape sequence",
+        "abbr 'exam\\x1b[2J' cannot name a results file: it holds a control character; use letters, digits, - and _",
+        STOPPED,
+        START,
+        custom_dataset("exam\x1b[2J"),
+        nothing_written_nor_shown("\x1b"),
+    ),
+    Fault(
+        "abbr-with-direction-override",
+        "a dataset abbr holding a right-to-left override",
+        "abbr 'exam\\u202e' cannot name a results file: it holds a control character; use letters, digits, - and _",
+        STOPPED,
+        START,
+        custom_dataset("exam\u202e"),
+        nothing_written_nor_shown("\u202e"),
+    ),
+    # Loading the model: the first subject fails with one line, and the run stops.
+    Fault(
+        "weights-unreadable",
+        "the weights file is damaged",
+        "--llm-model broken: could not load: …",
+        FAILED,
+        "the table and llmeval.json (passed: false, the error, the subjects not run); no predictions",
+        changed_model(_damage_weights, "-k", "law or marxism"),
+        stopped_run,
+    ),
+    Fault(
+        "weights-unreadable-long-traceback",
+        "the same, with `--tb=long`: the original exception is shown, then the line",
+        "--llm-model broken: could not load: …",
+        FAILED,
+        "the table and llmeval.json (passed: false, the error, the subjects not run); no predictions",
+        changed_model(_damage_weights, "-k", "law", "--tb=long"),
+        chained_traceback,
+        traceback=True,
+    ),
+    Fault(
+        "tokenizer-without-pad-or-eos",
+        "a tokenizer with neither a pad nor an eos token",
+        "--llm-tokenizer broken: the tokenizer has neither a pad nor an eos token; name one with --llm-tokenizer-kwargs pad_token=<token> …",
+        FAILED,
+        "the table and llmeval.json (passed: false, the error, the subjects not run); no predictions",
+        _tokenizer_without_pad_or_eos,
+        stopped_run,
+    ),
+    Fault(
+        "remote-code-import-error",
+        "the model's own code does not import on this transformers",
+        "--llm-model rc: could not load: the model's own code (trust_remote_code) does not run on transformers …",
+        FAILED,
+        "the table and llmeval.json (passed: false, the error, the subjects not run); no predictions",
+        remote_code("import_error"),
+        stopped_run,
+    ),
+    Fault(
+        "remote-code-missing-package",
+        "the model's own code imports a package that is not installed",
+        "--llm-model rc: could not load: missing Python package llmeval_absent_package: pip install llmeval_absent_package (InternLM2: pip install 'pytest-llmeval[internlm2]')",
+        FAILED,
+        "the table and llmeval.json (passed: false, the error, the subjects not run); no predictions",
+        remote_code("missing_package"),
+        stopped_run,
+    ),
+    # Mid-run.
+    Fault(
+        "remote-code-get-max-length",
+        "InternLM2's code on transformers 4.49-4.57 (`get_max_length`)",
+        "ceval-…: the model's own code (trust_remote_code) calls get_max_length, which transformers … no longer has: pip install transformers==4.48.3 …",
+        FAILED,
+        "the table and llmeval.json (passed: false, the error, the subjects not run); no predictions",
+        remote_code("get_max_length"),
+        stopped_run,
+    ),
+    Fault(
+        "out-of-memory",
+        "out of memory mid-generation at a fixed batch size (simulated)",
+        "ceval-…: out of memory at --llm-batch-size 4: lower --llm-batch-size (e.g. 2), or --llm-max-seq-len, …",
+        FAILED,
+        "the table and llmeval.json (passed: false, the error, the subjects not run); no predictions",
+        remote_code("out_of_memory_above_2"),
+        stopped_run,
+    ),
+    Fault(
+        "out-of-memory-auto",
+        "the same with `--llm-batch-size auto`: the batch halves until it fits",
+        "main: devices cpu, 1 model load(s) in …, batch size 2 (auto)",
+        OK,
+        "every subject's predictions; llmeval.json (passed: true)",
+        remote_code("out_of_memory_above_2", "--llm-batch-size", "auto"),
+        batch_shrunk,
+    ),
+    Fault(
+        "model-says-nothing",
+        "the model ends its answer at once",
+        "ceval-…: accuracy 0.00 < … (0/10 correct); every prediction is empty: the model ended at once or emitted only special tokens (check --llm-hf-type and the chat template)",
+        FAILED,
+        "every subject's predictions (empty strings), llmeval.json (passed: false)",
+        with_args(model="silent_model"),
+        predictions_like(""),
+    ),
+    Fault(
+        "model-emits-special-tokens",
+        "the model emits only special tokens",
+        "ceval-…: accuracy 0.00 < … (0/10 correct); every prediction is empty: …",
+        FAILED,
+        "every subject's predictions (empty strings), llmeval.json (passed: false)",
+        with_args(model="special_model"),
+        predictions_like(""),
+    ),
+    Fault(
+        "model-emits-invalid-utf8",
+        "the model emits bytes that are not UTF-8",
+        "ceval-…: accuracy 0.00 < … (0/10 correct); no answer found in any prediction, e.g. '\ufffd\ufffd…' (\ufffd stands for bytes that are not UTF-8)",
+        FAILED,
+        "every subject's predictions (U+FFFD for each bad byte), llmeval.json (passed: false)",
+        with_args(model="bad_utf8_model"),
+        predictions_like("\ufffd" * 16),
+    ),
+    Fault(
+        "model-emits-terminal-escapes",
+        "the model emits terminal escape sequences",
+        "ceval-…: accuracy 0.00 < … (0/10 correct); no answer found in any prediction, e.g. '\\x1b\\x1b…'",
+        FAILED,
+        "every subject's predictions (the raw text), llmeval.json (passed: false)",
+        with_args(model="escape_model"),
+        predictions_like("\x1b" * 16),
+    ),
+    Fault(
+        "markup-in-a-name",
+        "rich markup in a dataset's name",
+        "[bold red]exam: accuracy … < 50.00 (…/4 correct); every prediction is empty: …",
+        FAILED,
+        "the dataset's predictions under its own name; llmeval.json (passed: false)",
+        custom_dataset("[bold red]exam", "--color=yes"),
+        printed_literally("[bold red]exam"),
+    ),
+    Fault(
+        "right-to-left-name",
+        "a right-to-left dataset name",
+        "מבחן: accuracy … < 50.00 (…/4 correct); every prediction is empty: …",
+        FAILED,
+        "the dataset's predictions under its own name; llmeval.json (passed: false)",
+        custom_dataset("מבחן", "--color=yes"),
+        printed_literally("מבחן"),
+    ),
+    Fault(
+        "ctrl-c",
+        "Ctrl-C in the middle of a subject",
+        "llmeval: run INCOMPLETE: … selected subject(s) have no result …ceval-law…",
+        STOPPED,
+        "finished subjects' predictions; llmeval.json (complete: false, passed: false, missing: …); the next run takes them from the cache",
+        with_conftest(
+            SIGNAL_AT.format(subject="ceval-law", action="os.kill(os.getpid(), signal.SIGINT)"),
+            "--llm-cache-dir",
+            "cache",
+        ),
+        interrupted_and_resumed,
+    ),
+    Fault(
+        "ctrl-c-under-xdist",
+        "Ctrl-C under `-n 2`",
+        "llmeval: run INCOMPLETE: … selected subject(s) have no result …",
+        STOPPED,
+        "finished subjects' predictions, whole; llmeval.json (complete: false, passed: false)",
+        interrupted_under_xdist,
+        interrupted_workers,
+    ),
+    Fault(
+        "worker-killed",
+        "a worker killed (SIGKILL, the OOM killer) under `-n 2`",
+        "worker 'gw…' crashed while running 'llmeval_sample.toml::ceval_gen::ceval-law'",
+        FAILED,
+        "the other subjects' predictions; llmeval.json (passed: false, the error; overall gate not checked)",
+        with_conftest(SIGNAL_AT.format(subject="ceval-law", action="os.kill(os.getpid(), signal.SIGKILL)"), "-n", "2"),
+        worker_lost,
+    ),
+    Fault(
+        "disk-full-at-predictions",
+        "the disk fills while a subject's predictions are written (simulated)",
+        "ceval-law: cannot write …/ceval-law.json (No space left on device): free space, or choose a writable --llm-output-dir",
+        FAILED,
+        "earlier subjects' predictions; no partial file; llmeval.json (passed: false, the error)",
+        refuse_writes("ceval-law.json"),
+        subject_file_refused,
+    ),
+    Fault(
+        "read-only-at-predictions",
+        "the output folder turns read-only mid-run (simulated)",
+        "ceval-law: cannot write …/ceval-law.json (Read-only file system): free space, or choose a writable --llm-output-dir",
+        FAILED,
+        "earlier subjects' predictions; no partial file; llmeval.json (passed: false, the error)",
+        refuse_writes("ceval-law.json", "EROFS"),
+        subject_file_refused,
+    ),
+    Fault(
+        "disk-full-at-summary",
+        "the disk fills while the run's summary files are written (simulated)",
+        "llmeval: cannot write the run's result files in … (…No space left on device…); free space or choose a writable --llm-output-dir: the table above is this run's only record",
+        FAILED,
+        "every subject's predictions; no partial summary file; the table in the log",
+        refuse_writes("/summary/"),
+        summary_files_refused,
+    ),
+]
+
+
+# --- the tests -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def silent_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Ends every answer at once: its first token is always the end-of-text token."""
+    return always_emits(tiny_model, tmp_path_factory.mktemp("silent") / "model", "</s>")
+
+
+@pytest.fixture(scope="module")
+def special_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Emits only a special token (never the end of text), which decoding drops."""
+    return always_emits(tiny_model, tmp_path_factory.mktemp("special") / "model", "<|im_start|>")
+
+
+@pytest.fixture(scope="module")
+def bad_utf8_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Emits the lead byte of a three-byte UTF-8 character, over and over: never a whole character."""
+    return always_emits(tiny_model, tmp_path_factory.mktemp("badutf8") / "model", byte_token(tiny_model, 0xE4))
+
+
+@pytest.fixture(scope="module")
+def escape_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Emits ESC, the byte that starts every terminal escape sequence."""
+    return always_emits(tiny_model, tmp_path_factory.mktemp("escape") / "model", byte_token(tiny_model, 0x1B))
+
+
+MODELS = ("tiny_model", "untrained_model", "silent_model", "special_model", "bad_utf8_model", "escape_model")
+
+
+@pytest.fixture(scope="module")
+def models_first(request: pytest.FixtureRequest) -> None:
+    """Every model, built before a row's pytester starts (pytest sets up wider scopes first): pytester unloads
+    the modules a test imports, torch among them, and torch cannot be imported twice in one process."""
+    for name in MODELS:
+        request.getfixturevalue(name)
+
+
+@pytest.fixture
+def lab(
+    models_first: None, project: pytest.Pytester, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Lab:
+    monkeypatch.setenv("HF_MODULES_CACHE", str(project.path / "hf-modules"))  # remote code stays in the test
+    return Lab(project, request)
+
+
+def test_the_catalog_is_large_and_distinct():
+    assert len(CATALOG) >= 25
+    assert len({row.id for row in CATALOG}) == len(CATALOG)
+
+
+@pytest.mark.parametrize("row", CATALOG, ids=[row.id for row in CATALOG])
+def test_fault(lab: Lab, row: Fault) -> None:
+    result = row.provoke(lab)
+    text = output(result)
+    assert result.ret == row.status, f"exit status {result.ret}, expected {row.status}:\n{text[-4000:]}"
+    lines = text.splitlines()
+    assert any(row.pattern().search(line) for line in lines), f"no line matches {row.says!r}:\n{text[-4000:]}"
+    if not row.traceback:
+        assert "Traceback" not in text and "INTERNALERROR" not in text and "\nE   " not in text, text[-4000:]
+    row.check(lab, result)
+
+
+# --- the README's table --------------------------------------------------------------------------------------
+
+HEADER = "| fault | you see | exit | on disk afterwards |\n| --- | --- | --- | --- |\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown_table() -> str:
+    return HEADER + "".join(
+        f"| {_cell(row.fault)} | `{_cell(row.says)}` | {row.status} | {_cell(row.kept)} |\n" for row in CATALOG
+    )
+
+
+def readme_table() -> str:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## Troubleshooting\n", 1)[1].split("\n## ", 1)[0]
+    start = section.index(HEADER)
+    end = section.find("\n\n", start)
+    return section[start : end + 1 if end != -1 else None]
+
+
+def test_readme_lists_the_catalog():
+    """The README's Troubleshooting table is the catalog, row for row (regenerate: python tests/test_fault_catalog.py)."""
+    assert readme_table() == markdown_table()
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown_table())
