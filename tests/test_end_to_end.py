@@ -59,9 +59,9 @@ def test_untrained_model_fails_each_subject_in_one_line(run_llm, untrained_model
     result.assert_outcomes(failed=5)
     out = result.stdout.str()
     for subject in SUBJECTS:
-        assert re.search(rf"^ceval-{subject}: accuracy \d+\.\d\d < 60\.00 \(\d+/10 correct\)$", out, re.MULTILINE), (
-            subject
-        )
+        # An untrained model may write nothing that reads as an answer: the line then says so after a "; ".
+        line = rf"^ceval-{subject}: accuracy \d+\.\d\d < 60\.00 \(\d+/10 correct\)(; no answer found in .+)?$"
+        assert re.search(line, out, re.MULTILINE), subject
     assert "llmeval gate FAILED" in out
     assert re.search(r"^  ceval: average \d+\.\d\d < 80\.00 \(naive average of 5 subjects\)$", out, re.MULTILINE)
     assert "Traceback" not in out and "AssertionError" not in out
