@@ -150,7 +150,8 @@ class Verdict:
         shown = ", ".join(self.missing[:5]) + (f" and {len(self.missing) - 5} more" if len(self.missing) > 5 else "")
         return (
             f"run INCOMPLETE: {len(self.missing)} selected subject(s) have no result (the run stopped early, "
-            f"was interrupted, or their worker died): {shown}; the finished ones are summarised and kept, and a re-run takes them from the result cache"
+            f"was interrupted, or their worker died): {shown}; the finished ones are summarised and kept, and a "
+            "re-run with the result cache (the default) skips them"
         )
 
     @property
