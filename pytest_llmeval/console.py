@@ -31,7 +31,7 @@ def render_summary(report: Report, color: bool) -> str:
         table.add_column(escape(name), justify=justify, no_wrap=True)  # type: ignore[arg-type]
     changes = {row.name: row for row in comparison.rows} if comparison else {}
     # Subjects that failed without a result (a load failure, a crashed worker): never just "not run".
-    errored = {error.split(": ", 1)[0] for error in verdict.errors}
+    errored = {row.name for row in summary.subject_rows if any(e.startswith(f"{row.name}: ") for e in verdict.errors)}
     for number, row in enumerate(summary.rows):
         if number == len(summary.subject_rows):
             table.add_section()

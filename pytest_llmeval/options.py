@@ -501,9 +501,10 @@ def read_settings(config: pytest.Config) -> Settings:
     if preset is not None:
         model_kwargs = {**preset.model_kwargs, **model_kwargs}
         tokenizer_kwargs = {**preset.tokenizer_kwargs, **tokenizer_kwargs}
+    evaluates = model is not None or server is not None
     if model is not None and tokenizer is not None:
         check_model_files(model, model_kwargs)
-    if tokenizer is not None and (model is not None or server is not None):
+    if tokenizer is not None and evaluates:
         check_tokenizer_files(tokenizer, tokenizer_kwargs)
     settings = Settings(
         model=model,
@@ -531,7 +532,7 @@ def read_settings(config: pytest.Config) -> Settings:
         custom_data_type=custom["custom-data-type"],
         custom_infer_method=custom["custom-infer-method"],
         prefix_cache=not _flag(config, "no-prefix-cache"),
-        cache_dir=_cache_dir(config, raw["cache-dir"]) if model is not None or server is not None else None,
+        cache_dir=_cache_dir(config, raw["cache-dir"]) if evaluates else None,
         backend=backend,
         **(server or {}),
     )

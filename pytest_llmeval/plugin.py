@@ -127,7 +127,6 @@ def pytest_configure(config: pytest.Config) -> None:
             state.planned.append((spec, plan_subjects(spec, None, settings.limit)))
         if settings.evaluates and not config.option.collectonly and not _is_worker(config):
             check_reachable(settings)  # a server that is down fails here once, before any item runs
-        if not _is_worker(config) and settings.evaluates and not config.option.collectonly:
             # Last, once every check passed: a refused run leaves no empty folder behind.
             state.run_dir = new_run_dir(settings.output_dir)
     except LlmEvalError as error:

@@ -16,8 +16,9 @@ import os
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from typing import Any
 
 from pytest_llmeval.errors import LlmEvalError, ServerError
@@ -81,6 +82,10 @@ def probe(settings: Settings) -> None:
 class ServerBackend:
     """The ``Backend`` methods over HTTP; token counting and chat rendering from ``tokens``."""
 
+    # Chat rounds are sent as messages, remembered per rendered prompt: the result cache must hand every
+    # chat prompt to this backend rather than answer it from its own store.
+    records_messages = True
+
     def __init__(self, settings: Settings, tokens: Any) -> None:
         self.settings = settings
         self.tokens = tokens  # TokenizerOnly (local files) or ServerTokens
@@ -136,8 +141,8 @@ class ServerBackend:
     def _one(self, text: str, max_out_len: int) -> str:
         stop = [self.settings.end_str] if self.settings.end_str else None
         messages = self._messages.get(text)
-        try:
-            if messages is not None:
+        if messages is not None:
+            with self._request("chat/completions"):
                 answer = self.client.chat.completions.create(
                     model=self.settings.api_model,
                     messages=messages,
@@ -145,18 +150,24 @@ class ServerBackend:
                     temperature=0,
                     stop=stop,
                 )
-                return answer.choices[0].message.content or ""
+            return answer.choices[0].message.content or ""
+        with self._request("completions"):
             answer = self.client.completions.create(
                 model=self.settings.api_model, prompt=text, max_tokens=max_out_len, temperature=0, stop=stop
             )
-            return answer.choices[0].text or ""
+        return answer.choices[0].text or ""
+
+    @contextmanager
+    def _request(self, endpoint: str) -> Iterator[None]:
+        """A request the client gave up on after its retries becomes one line naming the endpoint and why."""
+        try:
+            yield
         except Exception as error:
             if error.__class__.__module__.startswith("openai"):
-                raise ServerError(self._failure(error, "chat/completions" if messages else "completions")) from None
+                raise ServerError(
+                    f"{where(self.settings)}/{endpoint}: {_reason(error)} after {RETRIES} retries"
+                ) from None
             raise
-
-    def _failure(self, error: BaseException, endpoint: str) -> str:
-        return f"{where(self.settings)}/{endpoint}: {_reason(error)} after {RETRIES} retries"
 
     def perplexity(self, texts: Sequence[str], max_seq_len: int) -> list[float]:
         """OpenCompass's PPL from the prompt's own token log-probabilities (completions with ``echo``).
@@ -166,14 +177,10 @@ class ServerBackend:
         return [self._ppl(text) for text in texts]
 
     def _ppl(self, text: str) -> float:
-        try:
+        with self._request("completions"):
             answer = self.client.completions.create(
                 model=self.settings.api_model, prompt=text, max_tokens=1, temperature=0, echo=True, logprobs=0
             )
-        except Exception as error:
-            if error.__class__.__module__.startswith("openai"):
-                raise ServerError(self._failure(error, "completions")) from None
-            raise
         logprobs = getattr(answer.choices[0], "logprobs", None)
         values = list(getattr(logprobs, "token_logprobs", None) or [])
         offsets = list(getattr(logprobs, "text_offset", None) or [])

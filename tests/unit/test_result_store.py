@@ -105,3 +105,28 @@ def test_file_digests_follow_content_not_mtime(tmp_path):
     assert store.digest(path) == first
     path.write_bytes(b"abd")
     assert store.digest(path) != first
+
+
+def test_chat_prompts_reach_a_backend_that_sends_messages_even_when_cached(tmp_path):
+    """The server backend sends chat rounds as messages, remembered as it renders them: the cache must not
+    answer its chat prompts from the store, or a later run would send the rendered text instead."""
+    from pytest_llmeval.server import ServerBackend
+
+    class Messages:
+        records_messages = ServerBackend.records_messages
+
+        def __init__(self) -> None:
+            self.rendered: list[list[dict]] = []
+
+        def chat_prompt(self, messages):
+            self.rendered.append(list(messages))
+            return "|".join(m["content"] for m in messages)
+
+    store = Store(tmp_path)
+    messages = [{"role": "user", "content": "1+1="}]
+    for _ in range(2):
+        tokens = Messages()
+        cached = CachedBackend(lambda tokens=tokens: tokens, lambda tokens: None, store, "f", "tokens")
+        assert cached.chat_prompt(messages) == "1+1="
+        cached.flush()
+        assert tokens.rendered == [messages]
