@@ -208,6 +208,17 @@ class CachedBackend:
     def device(self) -> str:
         return self._inner.device if self._inner is not None else "cache"
 
+    @property
+    def prefix_cache_off(self) -> str | None:
+        """The model's load-time probe verdict (see ``hf.probe_prefix_cache``), stored so a warm run loads nothing."""
+        key = _key(self.fingerprint, "prefix-cache-probe")
+        found = self.store.get([key])
+        if key in found:
+            return found[key] or None
+        verdict = getattr(self.inner, "prefix_cache_off", None)
+        self.store.put({key: verdict or ""})
+        return verdict
+
     def count_many(self, prompts: Sequence[str]) -> list[int]:
         keys = [_key(self.tokens_fingerprint, "count", p) for p in prompts]
         found = self.store.get(keys)

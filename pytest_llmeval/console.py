@@ -75,15 +75,20 @@ def _print(table: Table, color: bool) -> str:
 
 def worker_lines(stats: Sequence[WorkerStats]) -> list[str]:
     """One line per process: where it ran, model loads, load time and throughput."""
-    return [
-        f"{s.worker}: ran no subject"
-        if not s.questions
-        else f"{s.worker}: devices {s.devices or '-'}, {s.model_loads} model load(s) in {s.load_seconds:.1f}s, "
-        f"{s.questions} questions in {s.generate_seconds:.1f}s ({s.questions_per_second:.2f} questions/s)"
+    return [_worker_line(s) for s in sorted(stats, key=lambda s: s.worker)]
+
+
+def _worker_line(s: WorkerStats) -> str:
+    if not s.questions:
+        return f"{s.worker}: ran no subject"
+    return (
+        f"{s.worker}: devices {s.devices or '-'}, {s.model_loads} model load(s) in {s.load_seconds:.1f}s"
+        + (f" ({s.dtype})" if s.dtype else "")
+        + f", {s.questions} questions in {s.generate_seconds:.1f}s ({s.questions_per_second:.2f} questions/s)"
         + (f", {s.cached} from the result cache" if s.cached else "")
         + (f", batch size {s.batch_size} (auto)" if s.batch_size else "")
-        for s in sorted(stats, key=lambda s: s.worker)
-    ]
+        + (", reference path (shared-prefix cache off)" if s.shared_prefix.startswith("off") else "")
+    )
 
 
 class LiveProgress:

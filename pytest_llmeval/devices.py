@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import re
+import sys
 
 from pytest_llmeval.errors import LlmEvalError
 
@@ -62,3 +64,15 @@ def claim_devices(worker_id: str, gpus_per_worker: int) -> str:
     devices = visible_devices(worker_index(worker_id), gpus_per_worker, os.environ.get("CUDA_VISIBLE_DEVICES"))
     os.environ["CUDA_VISIBLE_DEVICES"] = devices
     return devices
+
+
+def gpu_visible() -> bool:
+    """Whether this process will run its model on a GPU, answered without importing torch (seconds) when it
+    is not imported yet: a GPU driver's device files exist and ``CUDA_VISIBLE_DEVICES`` does not hide them."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return bool(torch.cuda.is_available())
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in ("", "-1"):
+        return False
+    return bool(glob.glob("/dev/nvidia[0-9]*")) or os.path.exists("/dev/kfd")

@@ -41,8 +41,9 @@ def finish_run(
     workers: Sequence[WorkerStats],
     errors: Sequence[str],
     missing: Sequence[str] = (),
+    selected: Sequence[str] | None = None,
 ) -> Finished:
-    summary = summarize(specs, results)
+    summary = summarize(specs, results, set(selected) if selected is not None else None)
     comparison = compare(baseline, specs, results, settings) if baseline is not None else None
     verdict = judge(summary, results, errors, comparison, gate.max_drop, gate.alpha, missing)
     flips = flip_records(run_dir, settings.model_abbr, comparison.flips) if comparison else []

@@ -18,6 +18,8 @@ import transformers
 
 from pytest_llmeval.backend import LoadError
 from pytest_llmeval.errors import LlmEvalError
+from pytest_llmeval.faults import one_line
+from pytest_llmeval.hf_files import DTYPE_KEYS
 from pytest_llmeval.options import Settings
 from pytest_llmeval.prompts import Message
 
@@ -33,7 +35,6 @@ _DTYPES = {
     "float32": torch.float32,
     "auto": "auto",
 }
-DTYPE_KEYS = ("torch_dtype", "dtype")
 # transformers 5 renamed from_pretrained's ``torch_dtype`` to ``dtype`` and warns on the old name.
 _DTYPE_ARG = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
 
@@ -134,6 +135,9 @@ class HFBackend(TokenizerOnly):
         self.generation_config.pad_token_id = tokenizer.pad_token_id
         if self.generation_config.eos_token_id is None:
             self.generation_config.eos_token_id = tokenizer.eos_token_id
+        # Why the shared-prefix paths (``generate_all``, ``label_scores``) must not run for this model, or
+        # None; set by ``probe_prefix_cache`` at load, read by the runner before every subject.
+        self.prefix_cache_off: str | None = None
 
     @classmethod
     def load(cls, settings: Settings, cpu_threads: int | None = None, tokenizer: Any = None) -> HFBackend:
@@ -157,6 +161,8 @@ class HFBackend(TokenizerOnly):
         backend = cls(model, tokenizer, chat_stop_of(settings))
         if settings.eos_token_ids:  # a preset's stop ids (InternLM2-Chat: </s> and <|im_end|>)
             backend.generation_config.eos_token_id = list(settings.eos_token_ids)
+        if settings.prefix_cache:
+            backend.prefix_cache_off = backend.probe_prefix_cache()
         return backend
 
     def _forward_parameters(self) -> set[str]:
@@ -246,7 +252,10 @@ class HFBackend(TokenizerOnly):
         """
         scores: list[list[float] | None] = [None] * len(questions)
         pad = self.tokenizer.pad_token_id
-        shapes = [_label_shape(self.tokenizer(list(texts))["input_ids"], max_seq_len, pad) for texts in questions]
+        shapes = [
+            None if self.prefix_cache_off else _label_shape(self.tokenizer(list(texts))["input_ids"], max_seq_len, pad)
+            for texts in questions
+        ]
         plain = [i for i, shape in enumerate(shapes) if shape is None]
         done = 0
         for group in _prefix_groups([(i, shape) for i, shape in enumerate(shapes) if shape is not None]):
@@ -266,15 +275,44 @@ class HFBackend(TokenizerOnly):
         assert all(s is not None for s in scores)
         return scores  # type: ignore[return-value]
 
+    def _prefix(self, prefix: Sequence[int], **kwargs: Any) -> tuple[torch.Tensor, Any]:
+        """Run a shared prefix once: its logits and the KV cache to continue from, in the model's own form."""
+        out = self.model(input_ids=torch.tensor([list(prefix)], device=self.model.device), use_cache=True, **kwargs)
+        cache = out.get("cache", None)
+        if cache is None:
+            cache = out.get("past_key_values", None)
+        if cache is None:
+            raise PrefixCacheError("the model returned no cache with use_cache=True")
+        return out.logits[0], cache
+
+    def _continue_right_padded(self, prefix_cache: Any, size: int, tails: Sequence[Sequence[int]]) -> torch.Tensor:
+        """Logits of every tail continued from a ``size``-token prefix cache, tails padded on the right."""
+        pad = self.tokenizer.pad_token_id
+        width = max(len(t) for t in tails)
+        ids = torch.full((len(tails), width), pad if pad is not None else 0, dtype=torch.long)
+        mask = torch.zeros((len(tails), size + width), dtype=torch.long)
+        mask[:, :size] = 1
+        for row, tail in enumerate(tails):
+            ids[row, : len(tail)] = torch.tensor(list(tail))
+            mask[row, size : size + len(tail)] = 1
+        positions = torch.arange(size, size + width).unsqueeze(0).expand(len(tails), -1)
+        device = self.model.device
+        return self.model(
+            input_ids=ids.to(device),
+            attention_mask=mask.to(device),
+            position_ids=positions.to(device),
+            use_cache=True,
+            **{self._cache_arg: repeat_cache(prefix_cache, len(tails))},
+        ).logits
+
     def _score_group(self, group: list[tuple[int, LabelShape]], batch_size: int) -> Iterator[tuple[int, list[float]]]:
         pad = self.tokenizer.pad_token_id
         prefix = _common_prefix([shape.common for _, shape in group])
         # Every question keeps at least one token of its own after the shared prefix.
         prefix = prefix[: min(len(shape.common) for _, shape in group) - 1]
         device = self.model.device
-        out = self.model(input_ids=torch.tensor([prefix], device=device), use_cache=True)
-        prefix_logits = out.logits[0].float()
-        prefix_cache = out.get("cache", None) or out.get("past_key_values", None)
+        prefix_logits, prefix_cache = self._prefix(prefix)
+        prefix_logits = prefix_logits.float()
         targets = torch.tensor(prefix[1:], device=device)
         prefix_nll = float((_nll(prefix_logits[:-1], targets) * (targets != pad)).sum())
         last = prefix_logits[-1]
@@ -282,23 +320,7 @@ class HFBackend(TokenizerOnly):
         for start in range(0, len(group), batch_size):
             members = group[start : start + batch_size]
             tails = [shape.common[size:] for _, shape in members]
-            width = max(len(t) for t in tails)
-            ids = torch.full((len(members), width), pad if pad is not None else 0, dtype=torch.long)
-            mask = torch.zeros((len(members), size + width), dtype=torch.long)
-            mask[:, :size] = 1
-            for row, tail in enumerate(tails):
-                ids[row, : len(tail)] = torch.tensor(tail)
-                mask[row, size : size + len(tail)] = 1
-            cache = copy.deepcopy(prefix_cache)
-            cache.batch_repeat_interleave(len(members))
-            positions = torch.arange(size, size + width).unsqueeze(0).expand(len(members), -1)
-            logits = self.model(
-                input_ids=ids.to(device),
-                attention_mask=mask.to(device),
-                position_ids=positions.to(device),
-                use_cache=True,
-                **{self._cache_arg: cache},
-            ).logits.float()
+            logits = self._continue_right_padded(prefix_cache, size, tails).float()
             for row, (index, shape) in enumerate(members):
                 tail = tails[row]
                 # Logits predicting each of this question's own tokens, then the label token.
@@ -336,7 +358,8 @@ class HFBackend(TokenizerOnly):
         texts: list[str | None] = [None] * len(prompts)
         done = 0
         groups = _prefix_groups([(i, row) for i, row in enumerate(ids)], key=lambda row: row)
-        shared = [g for g in groups if len(g) > 1] if self.tokenizer.padding_side == "left" else []
+        usable = self.tokenizer.padding_side == "left" and not self.prefix_cache_off
+        shared = [g for g in groups if len(g) > 1] if usable else []
         # What shares nothing (zero-shot prompts, a lone shot-dropped one) is batched whole, longest first.
         alone = sorted((i for g in groups if g not in shared for i, _ in g), key=lambda i: -len(ids[i]))
         for start in range(0, len(alone), batch_size):
@@ -355,41 +378,112 @@ class HFBackend(TokenizerOnly):
         assert all(t is not None for t in texts)
         return texts  # type: ignore[return-value]
 
+    def _generate_from_prefix(
+        self, prefix: Sequence[int], prefix_cache: Any, rows: Sequence[Sequence[int]], config: Any
+    ) -> Any:
+        """``generate`` for whole prompts that all start with ``prefix``, continuing from its cache.
+
+        Laid out ``[prefix][padding][own tokens]``: the model derives positions from the attention mask, so
+        every token keeps the position and context it has in the left-padded whole prompt.
+        """
+        pad = self.tokenizer.pad_token_id
+        size = len(prefix)
+        width = max(len(row) for row in rows) - size
+        ids = torch.full((len(rows), size + width), pad, dtype=torch.long)
+        mask = torch.zeros((len(rows), size + width), dtype=torch.long)
+        ids[:, :size] = torch.tensor(list(prefix))
+        mask[:, :size] = 1
+        for line, row in enumerate(rows):
+            tail = row[size:]
+            ids[line, size + width - len(tail) :] = torch.tensor(list(tail))
+            mask[line, size + width - len(tail) :] = 1
+        device = self.model.device
+        return self.model.generate(
+            input_ids=ids.to(device),
+            attention_mask=mask.to(device),
+            generation_config=config,
+            **{self._cache_arg: repeat_cache(prefix_cache, len(rows))},
+        )
+
     def _generate_group(
         self, group: list[tuple[int, list[int]]], max_out_len: int, batch_size: int
     ) -> Iterator[tuple[int, str]]:
-        pad = self.tokenizer.pad_token_id
-        device = self.model.device
         prefix = _common_prefix([row for _, row in group])
         prefix = prefix[: min(len(row) for _, row in group) - 1]
-        out = self.model(input_ids=torch.tensor([prefix], device=device), use_cache=True, **self._last_logits_only)
-        prefix_cache = out.get("cache", None) or out.get("past_key_values", None)
-        size = len(prefix)
+        _, prefix_cache = self._prefix(prefix, **self._last_logits_only)
         ordered = sorted(group, key=lambda item: -len(item[1]))
         config = copy.copy(self.generation_config)
         config.max_new_tokens = max_out_len
         for start in range(0, len(ordered), batch_size):
             members = ordered[start : start + batch_size]
-            width = max(len(row) for _, row in members) - size
-            ids = torch.full((len(members), size + width), pad, dtype=torch.long)
-            mask = torch.zeros((len(members), size + width), dtype=torch.long)
-            ids[:, :size] = torch.tensor(prefix)
-            mask[:, :size] = 1
-            for line, (_, row) in enumerate(members):
-                tail = row[size:]
-                ids[line, size + width - len(tail) :] = torch.tensor(tail)
-                mask[line, size + width - len(tail) :] = 1
-            cache = copy.deepcopy(prefix_cache)
-            cache.batch_repeat_interleave(len(members))
-            output = self.model.generate(
-                input_ids=ids.to(device),
-                attention_mask=mask.to(device),
-                generation_config=config,
-                **{self._cache_arg: cache},
-            )
-            decoded = self.tokenizer.batch_decode(output[:, size + width :], skip_special_tokens=True)
+            output = self._generate_from_prefix(prefix, prefix_cache, [row for _, row in members], config)
+            width = max(len(row) for _, row in members)
+            decoded = self.tokenizer.batch_decode(output[:, width:], skip_special_tokens=True)
             for (index, _), text in zip(members, decoded, strict=True):
                 yield index, text.split(self.chat_stop)[0] if self.chat_stop else text
+
+    @torch.inference_mode()
+    def probe_prefix_cache(self) -> str | None:
+        """Why continuing from a prefix cache does not reproduce the whole prompt for this model, or None.
+
+        Checked once at load on two short prompts that share a prefix (one padded), both ways the shared-prefix
+        paths use a cache: a forward pass over right-padded tails (``label_scores``) and ``generate`` over the
+        ``[prefix][padding][own]`` layout (``generate_all``). The logits must equal the whole prompts' within
+        the float tolerance of the model's dtype. Models differ in how they take and return caches (``Cache``
+        objects, legacy tuples, neither); any of them that fails here runs the reference path instead.
+        """
+        ids = list(self.tokenizer(PROBE_TEXT)["input_ids"])
+        if len(ids) < 14:
+            return f"the probe text is only {len(ids)} tokens long"
+        prefix, rows = ids[:8], [ids[:12], ids[:8] + ids[12:14]]
+        try:
+            checks = [self._probe_forward(prefix, rows)]
+            if self.tokenizer.padding_side == "left":
+                checks.append(self._probe_generate(prefix, rows))
+        except PrefixCacheError as error:
+            return str(error)
+        except Exception as error:  # any failure of the speed path means: use the reference path
+            return f"continuing from a prefix cache failed: {one_line(error)}"
+        return next((problem for problem in checks if problem), None)
+
+    def _probe_forward(self, prefix: list[int], rows: list[list[int]]) -> str | None:
+        pad = self.tokenizer.pad_token_id
+        pad = pad if pad is not None else 0
+        width = max(len(row) for row in rows)
+        ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for line, row in enumerate(rows):
+            ids[line, : len(row)] = torch.tensor(row)
+            mask[line, : len(row)] = 1
+        device = self.model.device
+        whole = self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+        _, cache = self._prefix(prefix)
+        size = len(prefix)
+        tails = [row[size:] for row in rows]
+        continued = self._continue_right_padded(cache, size, tails)
+        pairs = [(continued[k, : len(t)], whole[k, size : size + len(t)]) for k, t in enumerate(tails)]
+        return _compare("a forward pass", pairs)
+
+    def _probe_generate(self, prefix: list[int], rows: list[list[int]]) -> str | None:
+        config = copy.copy(self.generation_config)
+        config.max_new_tokens = 2
+        config.min_new_tokens = 2  # both steps, even where the first token is a stop token
+        config.output_logits = True
+        config.return_dict_in_generate = True
+        pad = self.tokenizer.pad_token_id
+        width = max(len(row) for row in rows)
+        ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for line, row in enumerate(rows):
+            ids[line, width - len(row) :] = torch.tensor(row)
+            mask[line, width - len(row) :] = 1
+        device = self.model.device
+        whole = self.model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), generation_config=config)
+        _, cache = self._prefix(prefix, **self._last_logits_only)
+        continued = self._generate_from_prefix(prefix, cache, rows, config)
+        if len(continued.logits) != len(whole.logits):
+            return f"generate from a prefix cache ran {len(continued.logits)} steps, not {len(whole.logits)}"
+        return _compare("generate", list(zip(continued.logits, whole.logits, strict=True)))
 
     @torch.inference_mode()
     def generate(self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int) -> list[str]:
@@ -405,6 +499,48 @@ class HFBackend(TokenizerOnly):
 
 
 T = TypeVar("T")
+
+# Chinese and English text for the load-time probe: enough tokens for any tokenizer to give two prompts
+# of 12 and 10 tokens that share 8.
+PROBE_TEXT = "以下是中国关于计算机网络考试的单项选择题，请选出其中的正确答案。The quick brown fox jumps over the lazy dog."
+# The largest difference between logits from a prefix cache and from the whole prompt that counts as equal,
+# relative to the largest logit: float rounding in a different order of operations, not a different result.
+TOLERANCE = {torch.float32: 1e-3, torch.float64: 1e-6}
+HALF_TOLERANCE = 3e-2  # float16, bfloat16
+
+
+class PrefixCacheError(Exception):
+    """The model cannot continue from a prefix cache (it returned none)."""
+
+
+def repeat_cache(cache: Any, rows: int) -> Any:
+    """A new cache holding each row of ``cache`` ``rows`` times, in the form the model gave it.
+
+    transformers' ``Cache`` objects repeat themselves (on a copy: the prefix cache is reused by every batch).
+    Legacy caches, a tuple per layer of batch-first tensors, are what remote code such as InternLM2's returns
+    when it was handed no ``Cache``, and all that older remote code knows: ``repeat_interleave`` copies them.
+    """
+    if isinstance(cache, (tuple, list)):
+        return tuple(tuple(tensor.repeat_interleave(rows, dim=0) for tensor in layer) for layer in cache)
+    repeated = copy.deepcopy(cache)
+    repeated.batch_repeat_interleave(rows)
+    return repeated
+
+
+def _compare(how: str, pairs: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> str | None:
+    """None when every (from the cache, from the whole prompt) pair of logits is equal within the tolerance."""
+    worst, scale = 0.0, 1.0
+    for continued, whole in pairs:
+        whole = whole.float()
+        worst = max(worst, float((continued.float() - whole).abs().max()))
+        scale = max(scale, float(whole.abs().max()))
+    tolerance = TOLERANCE.get(pairs[0][1].dtype, HALF_TOLERANCE) if pairs else 0.0
+    if worst <= tolerance * scale:
+        return None
+    return (
+        f"{how} from a prefix cache gives logits up to {worst:.3g} away from the whole prompt's "
+        f"(largest logit {scale:.3g}, tolerance {tolerance:g} of it)"
+    )
 
 
 @dataclass(frozen=True, slots=True)

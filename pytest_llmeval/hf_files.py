@@ -15,6 +15,8 @@ import pytest
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "vocab.json")
 WEIGHT_PATTERNS = ("*.safetensors", "*.safetensors.index.json", "pytorch_model*.bin", "pytorch_model.bin.index.json")
 # The dtype strings OpenCompass configs use, plus their short forms; hf.py maps them to torch dtypes.
+# The from_pretrained kwargs that name a dtype: ``torch_dtype`` (OpenCompass, transformers 4) and ``dtype`` (5).
+DTYPE_KEYS = ("torch_dtype", "dtype")
 DTYPE_NAMES = (
     "torch.float16", "float16", "torch.half", "torch.bfloat16", "bfloat16",
     "torch.float", "torch.float32", "float32", "auto",
@@ -27,7 +29,7 @@ def check_model_files(model: Path, model_kwargs: dict[str, Any]) -> None:
         raise pytest.UsageError(
             f"--llm-model: {model} has config.json but no weights (*.safetensors or pytorch_model*.bin)"
         )
-    for key in ("torch_dtype", "dtype"):
+    for key in DTYPE_KEYS:
         value = model_kwargs.get(key)
         if value is not None and value not in DTYPE_NAMES:
             raise pytest.UsageError(f"--llm-model-kwargs: {key}={value!r} is not one of {', '.join(DTYPE_NAMES)}")

@@ -130,6 +130,7 @@ class SubjectItem(pytest.Item):
             with track as on_batch:
                 evaluation = evaluate_subject(self.plan, backend, state.run_settings(), state.worker, on_batch)
             state.batch_size = evaluation.batch_size
+            state.shared_prefix = evaluation.shared_prefix
         except RunStopped as stopped:
             self.session.shouldfail = f"llmeval stopped the run: {stopped}"
             raise

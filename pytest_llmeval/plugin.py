@@ -25,13 +25,14 @@ from pytest_llmeval.console import LiveProgress, render_summary, worker_lines
 from pytest_llmeval.datasets.benchmarks import BENCHMARKS
 from pytest_llmeval.datasets.custom_dataset import MARKER as CUSTOM_MARKER
 from pytest_llmeval.datasets.custom_dataset import CustomSource
-from pytest_llmeval.devices import auto_workers, check_worker_count, claim_devices, count_gpus
+from pytest_llmeval.devices import auto_workers, check_worker_count, claim_devices, count_gpus, gpu_visible
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.finish import finish_run
+from pytest_llmeval.hf_files import DTYPE_KEYS
 from pytest_llmeval.invocation import repair_or_refuse
 from pytest_llmeval.items import PROGRESS, STATE, DatasetNode, SubjectItem, SuiteFile
 from pytest_llmeval.plan import plan_subjects
-from pytest_llmeval.records import SubjectResult, WorkerStats
+from pytest_llmeval.records import SubjectResult, WorkerStats, probe_refusal
 from pytest_llmeval.session import RunState, new_run_dir
 from pytest_llmeval.suite import SUITE_PATTERN, DatasetSpec, make_spec
 from pytest_llmeval.summary import truncation_note
@@ -174,7 +175,27 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             + (f", meta template {s.meta_template}" if s.meta_template else "")
             + (", trust_remote_code=True from the preset: the checkpoint's own code will run" if consent else "")
         )
+    precision = precision_note(s)
+    if precision:
+        lines.append(f"llmeval: {precision}")
     return lines + [f"llmeval: {note}" for note in state.notes]
+
+
+def precision_note(settings: options.Settings) -> str | None:
+    """A line when the model will run in another dtype than OpenCompass 0.2.4 loads it in, naming the fix.
+
+    OpenCompass's HuggingFace models load in float16 unless ``torch_dtype`` is given, on any device; this
+    plugin keeps that default on a GPU but loads float32 on a CPU, where half precision is slow. The same
+    kwargs give the same dtype on both, so only the CPU default differs.
+    """
+    if settings.backend != "hf" or any(key in settings.model_kwargs for key in DTYPE_KEYS):
+        return None
+    if gpu_visible():
+        return None
+    return (
+        "float32 on CPU, where OpenCompass loads float16: predictions can differ from OpenCompass's; "
+        "--llm-model-kwargs torch_dtype=torch.float16 runs its dtype"
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -348,6 +369,8 @@ class RunHooks:
             list(state.worker_stats.values()),
             state.errors,
             missing=[abbr for abbr in state.selected if abbr not in state.results and abbr not in state.errored],
+            # Under xdist the controller learns the selection from the first worker's collection.
+            selected=state.selected or None,
         )
         failed = state.finished.report.verdict.fails_run or state.finished.run_files_failed
         if failed and session.exitstatus == pytest.ExitCode.OK:
@@ -370,7 +393,13 @@ class RunHooks:
         terminalreporter.write_sep(
             "=", title if verdict.complete else f"{title} (INCOMPLETE)", red=not verdict.complete
         )
+        probe = probe_refusal(list(state.worker_stats.values()))
+        if probe:
+            terminalreporter.write_line(f"llmeval: shared-prefix cache off for this model: {probe}", yellow=True)
         terminalreporter.write(render_summary(report, terminalreporter._tw.hasmarkup))
+        deselected = summary.deselected_line()
+        if deselected:
+            terminalreporter.write_line(deselected)
         for line in verdict.unchecked:
             terminalreporter.write_line(f"not checked: {line}", yellow=True)
         settings = state.settings

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 
@@ -143,6 +144,8 @@ class WorkerStats:
     generate_seconds: float
     cached: int = 0  # questions answered from the result cache
     batch_size: int = 0  # the size --llm-batch-size auto settled on (0: a fixed size)
+    shared_prefix: str = ""  # "on", "off: <why>" (the reference path ran), "" (no subject ran here, or a server)
+    dtype: str = ""  # the loaded model's parameters (float32, float16, ...); "" where none loaded, or a server
 
     @property
     def questions_per_second(self) -> float:
@@ -162,4 +165,19 @@ class WorkerStats:
             generate_seconds=data["generate_seconds"],
             cached=data.get("cached", 0),
             batch_size=data.get("batch_size", 0),
+            shared_prefix=data.get("shared_prefix", ""),
+            dtype=data.get("dtype", ""),
         )
+
+
+def shared_prefix_of(workers: Sequence[WorkerStats]) -> str:
+    """The run's path in one word or line: "on", "off: <why>", "" (none known); differing workers joined by "; "."""
+    return "; ".join(dict.fromkeys(w.shared_prefix for w in sorted(workers, key=lambda w: w.worker) if w.shared_prefix))
+
+
+def probe_refusal(workers: Sequence[WorkerStats]) -> str | None:
+    """Why the model's load-time probe turned the shared-prefix path off, when it did (not the user's flag)."""
+    for path in shared_prefix_of(workers).split("; "):
+        if path.startswith("off: ") and path != "off: --llm-no-prefix-cache":
+            return path.removeprefix("off: ")
+    return None

@@ -20,7 +20,7 @@ from pathlib import Path
 from pytest_llmeval.compare import Comparison, Flip, RowChange
 from pytest_llmeval.options import Gate, Settings
 from pytest_llmeval.prompts import Prompt
-from pytest_llmeval.records import SubjectResult, WorkerStats
+from pytest_llmeval.records import SubjectResult, WorkerStats, shared_prefix_of
 from pytest_llmeval.summary import Summary
 from pytest_llmeval.verdict import Verdict, p_text
 
@@ -164,6 +164,7 @@ def run_record(report: Report, results: Sequence[SubjectResult], workers: Sequen
         "unchecked": [*verdict.unchecked, *([verdict.baseline_unchecked] if verdict.baseline_unchecked else [])],
         "model_loads": sum(w.model_loads for w in workers),
         "workers": [w.to_json() for w in sorted(workers, key=lambda w: w.worker)],
+        "shared_prefix": shared_prefix_of(workers),
         "baseline": _baseline_record(report),
         "table": [
             {

@@ -140,6 +140,9 @@ def render_html(report: Report) -> str:
     parts.append(
         f'<h2>Results</h2><table id="results" class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
     )
+    deselected = report.summary.deselected_line()
+    if deselected:
+        parts.append(f'<p id="deselected">{escape(deselected)}.</p>')
     parts.append(chart(report))
     if comparison and comparison.notes:
         parts.append("<h2>Not compared</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in comparison.notes) + "</ul>")

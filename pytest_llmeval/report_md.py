@@ -52,6 +52,9 @@ def render_markdown(report: Report) -> str:
             cells += change_cells(changes.get(row.name))
         status = "❌" if row.name in verdict.failed_rows else ""
         lines.append("| " + " | ".join(cell(c) for c in cells) + f" | {status} |")
+    deselected = report.summary.deselected_line()
+    if deselected:
+        lines += ["", f"{deselected}."]
     if comparison:
         overall = [row for row in comparison.rows if row.kind == "overall"]
         for row in overall:

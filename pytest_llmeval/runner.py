@@ -28,6 +28,7 @@ class Evaluation:
     result: SubjectResult
     prompts: tuple[Prompt, ...]
     batch_size: int = 0  # the batch size that ran it (``--llm-batch-size auto`` may have lowered it)
+    shared_prefix: str = ""  # "on", or "off: <why>" when the reference path ran (see ``shared_prefix``)
 
 
 def messages_from(pieces: list[Piece] | str) -> list[Message]:
@@ -108,18 +109,32 @@ def build_label_prompts(plan: SubjectPlan, backend: Backend, settings: Settings)
     return result
 
 
-def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch: OnBatch) -> tuple[list, list]:
+def shared_prefix(backend: Backend, settings: Settings, method: str) -> str:
+    """Whether a subject runs the backend's shared-prefix ``method``: "on", or "off: <why not>".
+
+    Off when the user turned it off, when the backend has no such path, and when the model's load-time probe
+    found that continuing from a prefix cache does not reproduce the whole prompt (``prefix_cache_off``).
+    """
+    if not settings.prefix_cache:
+        return "off: --llm-no-prefix-cache"
+    if getattr(backend, method, None) is None:
+        return "off: the backend has no shared-prefix path"
+    why = getattr(backend, "prefix_cache_off", None)
+    return f"off: {why}" if why else "on"
+
+
+def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch: OnBatch) -> tuple[list, list, str]:
     assert plan.questions is not None
     config = plan.spec.config
     max_out_len = config.infer_config(plan.subject).max_out_len or settings.max_out_len
     max_prompt_tokens = settings.max_seq_len - max_out_len
     prompts = build_prompts(plan, backend, settings)
     predictions: list[str] = []
-    whole = getattr(backend, "generate_all", None)
-    if settings.prefix_cache and whole is not None:
+    path = shared_prefix(backend, settings, "generate_all")
+    if path == "on":
         # The subject's shared shots run once; batches longest first; outputs back in file order.
         texts = [p.text for p in prompts]
-        predictions = whole(texts, max_out_len, max_prompt_tokens, settings.batch_size, on_batch)
+        predictions = backend.generate_all(texts, max_out_len, max_prompt_tokens, settings.batch_size, on_batch)  # type: ignore[attr-defined]
     else:
         for start in range(0, len(prompts), settings.batch_size):
             batch = [p.text for p in prompts[start : start + settings.batch_size]]
@@ -144,20 +159,23 @@ def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch:
                 key=question.key,
             )
         )
-    return outcomes, prompts
+    return outcomes, prompts, path
 
 
-def _score_labels(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch: OnBatch) -> tuple[list, list]:
+def _score_labels(
+    plan: SubjectPlan, backend: Backend, settings: Settings, on_batch: OnBatch
+) -> tuple[list, list, str]:
     """Every label's full prompt scored by ``backend.perplexity``; the lowest score wins, the first on ties."""
     assert plan.questions is not None
     labels = plan.spec.config.infer_config(plan.subject).labels
     per_question = build_label_prompts(plan, backend, settings)
     scores: list[float] = []
-    shared = getattr(backend, "label_scores", None)
-    if settings.prefix_cache and shared is not None:
+    path = shared_prefix(backend, settings, "label_scores")
+    if path == "on":
         # One pass per question over what its labels share, the subject's shots computed once.
         questions = [tuple(prompt.text for prompt in prompts) for prompts in per_question]
-        scores = [v for row in shared(questions, settings.max_seq_len, settings.batch_size, on_batch) for v in row]
+        shared = backend.label_scores(questions, settings.max_seq_len, settings.batch_size, on_batch)  # type: ignore[attr-defined]
+        scores = [v for row in shared for v in row]
     else:
         texts = [prompt.text for prompts in per_question for prompt in prompts]
         for start in range(0, len(texts), settings.batch_size):
@@ -189,7 +207,7 @@ def _score_labels(plan: SubjectPlan, backend: Backend, settings: Settings, on_ba
                 labels,
             )
         )
-    return outcomes, prompts
+    return outcomes, prompts, path
 
 
 STEPS = {"gen": _generate, "ppl": _score_labels}
@@ -220,7 +238,7 @@ def evaluate_subject(
     step = STEPS[plan.spec.config.mode_of(plan.subject)]
     while True:
         try:
-            outcomes, prompts = step(plan, backend, settings, on_batch)
+            outcomes, prompts, path = step(plan, backend, settings, on_batch)
             break
         except Exception as error:
             if not (settings.batch_auto and out_of_memory(error) and settings.batch_size > 1):
@@ -236,4 +254,4 @@ def evaluate_subject(
         seconds=time.perf_counter() - started,
         worker=worker,
     )
-    return Evaluation(result, tuple(prompts), settings.batch_size)
+    return Evaluation(result, tuple(prompts), settings.batch_size, path)

@@ -82,6 +82,8 @@ class RunState:
     questions: int = 0
     generate_seconds: float = 0.0
     batch_size: int = 0  # the batch size the last subject ran with
+    dtype: str = ""  # of the loaded model's parameters
+    shared_prefix: str = ""  # which path the last subject ran: "on" or "off: <why>" (runner.shared_prefix)
     planned: list[tuple[DatasetSpec, list[SubjectPlan]]] = field(default_factory=list)  # from --llm-datasets
     declared: dict[str, str] = field(default_factory=dict)  # dataset family -> where it was declared
     # controller side
@@ -146,6 +148,7 @@ class RunState:
         except Exception as error:
             raise self.stop(load_failure(error, self.settings)) from error
         self.model_loads += 1
+        self.dtype = str(getattr(getattr(backend, "model", None), "dtype", "")).removeprefix("torch.")
         visible = self.devices
         self.devices = backend.device + (f" (CUDA_VISIBLE_DEVICES={visible})" if "cuda" in backend.device else "")
         self.load_seconds += time.perf_counter() - started
@@ -173,6 +176,9 @@ class RunState:
             generate_seconds=self.generate_seconds,
             cached=int(getattr(self._backend, "hits", 0)),
             batch_size=self.batch_size if self.settings.batch_auto else 0,
+            # A server keeps its own caches: the shared-prefix path is this process's alone.
+            shared_prefix=self.shared_prefix if self.settings.backend == "hf" else "",
+            dtype=self.dtype,
         )
 
     def declare(self, spec: DatasetSpec, where: str) -> None:

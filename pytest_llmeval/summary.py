@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from pytest_llmeval.records import SubjectResult
@@ -34,6 +34,13 @@ class Summary:
 
     subject_rows: tuple[Row, ...]
     group_rows: tuple[Row, ...]
+    deselected: tuple[str, ...] = ()  # subjects of these datasets that -k/-m left out: not part of the run
+
+    def deselected_line(self) -> str | None:
+        """One line counting the subjects a selection left out of the table, or None."""
+        if not self.deselected:
+            return None
+        return f"{_subjects(len(self.deselected))} deselected (-k/-m) and left out of the table"
 
     @property
     def rows(self) -> tuple[Row, ...]:
@@ -48,20 +55,28 @@ def _subjects(count: int) -> str:
     return f"{count} subject" if count == 1 else f"{count} subjects"
 
 
-def summarize(specs: Sequence[DatasetSpec], results: Mapping[str, SubjectResult]) -> Summary:
+def summarize(
+    specs: Sequence[DatasetSpec], results: Mapping[str, SubjectResult], selected: Collection[str] | None = None
+) -> Summary:
     """Build the table: a subject row per declared subject, then each group's unweighted mean.
 
-    A group gets a value only when all its declared subjects ran (as OpenCompass does), so a
+    With ``selected`` (the subjects the run set out to do), subjects outside it that have no result were
+    deselected by ``-k``/``-m``: they get no row, only a count. A selected subject without a result keeps its
+    ``not run`` row. A group gets a value only when all its declared subjects ran (as OpenCompass does), so a
     ``-k`` selection never passes off a partial average as the group's.
     """
     subject_rows: list[Row] = []
     group_rows: list[Row] = []
+    deselected: list[str] = []
     for spec in specs:
         config = spec.config
         benchmark = config.benchmark
         for key in spec.subjects:
             abbr = benchmark.abbr(key)
             result = results.get(abbr)
+            if result is None and selected is not None and abbr not in selected:
+                deselected.append(abbr)
+                continue
             subject_rows.append(
                 Row(
                     name=abbr,
@@ -94,7 +109,7 @@ def summarize(specs: Sequence[DatasetSpec], results: Mapping[str, SubjectResult]
                     detail=_subjects(len(members)) if complete else f"{len(ran)}/{len(members)} subjects ran",
                 )
             )
-    return Summary(tuple(subject_rows), tuple(group_rows))
+    return Summary(tuple(subject_rows), tuple(group_rows), tuple(deselected))
 
 
 def _average(ran: Sequence[tuple[SubjectResult, int]], metric: str) -> float:

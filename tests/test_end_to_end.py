@@ -173,3 +173,39 @@ def test_a_model_with_nothing_to_run_says_so(project, run_llm, untrained_model):
     result = run_llm(untrained_model)
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     result.stdout.fnmatch_lines(["llmeval: --llm-model was given but no subject ran: put a llmeval*.toml suite*"])
+
+
+def test_deselected_subjects_are_not_part_of_the_run(run_llm, tiny_model, last_run, project):
+    """-k leaves subjects out of the run: no rows for them, in the terminal or the reports; one line counts them."""
+    result = run_llm(tiny_model, "-k", "law", "--llm-report-md=report.md", "--llm-report-html=report.html")
+    assert result.ret == 0, result.stdout.str()
+    out = result.stdout.str()
+    assert re.search(r"^ceval-law\s+a110a1\s+accuracy\s+gen\s+100\.00", out, re.MULTILINE)
+    for subject in ("computer_network", "high_school_physics", "marxism", "accountant"):
+        assert f"ceval-{subject}" not in out
+    result.stdout.fnmatch_lines(
+        ["ceval-humanities * 1/1 subjects", "ceval * 1/5 subjects ran", "4 subjects deselected (-k/-m) and left out of the table"]
+    )
+    assert "not run" not in out
+    markdown = (project.path / "report.md").read_text(encoding="utf-8")
+    assert "ceval-marxism" not in markdown and "4 subjects deselected (-k/-m) and left out of the table." in markdown
+    html = (project.path / "report.html").read_text(encoding="utf-8")
+    assert "ceval-marxism" not in html and "4 subjects deselected" in html
+    record = read_json(last_run() / "llmeval.json")
+    assert [row["dataset"] for row in record["table"]][:1] == ["ceval-law"] and len(record["table"]) == 1 + len(GROUPS)
+    assert record["complete"] is True and record["shared_prefix"] == "on"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "shown"), [((), True), (("--llm-model-kwargs", "torch_dtype=torch.float16"), False)]
+)
+def test_header_says_when_the_dtype_differs_from_opencompass(run_llm, tiny_model, kwargs, shown):
+    result = run_llm(tiny_model, "--collect-only", *kwargs)
+    line = (
+        "llmeval: float32 on CPU, where OpenCompass loads float16: predictions can differ from OpenCompass's; "
+        "--llm-model-kwargs torch_dtype=torch.float16 runs its dtype"
+    )
+    from pytest_llmeval.devices import gpu_visible
+
+    # On a GPU the default is OpenCompass's float16 already.
+    assert (line in result.stdout.str().splitlines()) == (shown and not gpu_visible()), result.stdout.str()
