@@ -42,7 +42,7 @@ def build_model(workdir: Path, data: Path) -> Path:
 
 
 def subjects(data: Path) -> list[str]:
-    from pytest_llmeval.ceval import SUBJECTS
+    from pytest_llmeval.datasets.ceval import SUBJECTS
 
     root = data / "ceval" / "formal_ceval"
     return [s.key for s in SUBJECTS if (root / "val" / f"{s.key}_val.csv").exists()]
@@ -52,21 +52,21 @@ def subjects(data: Path) -> list[str]:
 
 
 def plans(config: str, data: Path, limit: int | None):
-    from pytest_llmeval.plan import plan_subjects
-    from pytest_llmeval.suite import make_spec
+    from pytest_llmeval.datasets.plan import plan_subjects
+    from pytest_llmeval.datasets.suite import make_spec
 
     return plan_subjects(make_spec("benchmark", config, subjects(data)), data, limit)
 
 
 def settings_for(model: Path, prefix_cache: bool):
-    from pytest_llmeval.options import Settings
+    from pytest_llmeval.settings import Settings
 
     return Settings(model=model, tokenizer=model, model_abbr="bench", batch_size=4, prefix_cache=prefix_cache)
 
 
 def run_reference(model: Path, config: str, data: Path, limit: int | None, out: Path) -> None:
     """(a): the runner's reference path, in-process, no pytest."""
-    from pytest_llmeval.hf import HFBackend
+    from pytest_llmeval.backends.hf import HFBackend
     from pytest_llmeval.runner import evaluate_subject
 
     settings = settings_for(model, prefix_cache=False)
@@ -85,7 +85,7 @@ def run_floor(model: Path, config: str, data: Path, limit: int | None, out: Path
 
     import torch
 
-    from pytest_llmeval.hf import HFBackend, _common_prefix, _prefix_groups
+    from pytest_llmeval.backends.hf import HFBackend, _common_prefix, _prefix_groups
     from pytest_llmeval.runner import build_label_prompts, build_prompts
 
     settings = settings_for(model, prefix_cache=shared)

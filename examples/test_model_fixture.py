@@ -7,11 +7,11 @@ skipped, like the subject items, when no ``--llm-model`` is given.
     pytest examples/test_model_fixture.py --llm-model path/to/model
 """
 
-from pytest_llmeval.ceval import SUBJECT_BY_KEY
-from pytest_llmeval.configs import CEVAL_GEN
+from pytest_llmeval.datasets.ceval import SUBJECT_BY_KEY
+from pytest_llmeval.datasets.configs import CEVAL_GEN
+from pytest_llmeval.judging.scoring import first_capital
 from pytest_llmeval.prompts import render_plain
 from pytest_llmeval.records import Question
-from pytest_llmeval.scoring import first_capital
 
 
 def test_answers_a_ceval_prompt_with_a_choice_letter(llm_model, llm_settings):

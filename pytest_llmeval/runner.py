@@ -9,14 +9,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from pytest_llmeval.backend import Backend
+from pytest_llmeval.backends.protocol import Backend
+from pytest_llmeval.datasets.plan import SubjectPlan
 from pytest_llmeval.datasets.templates import Piece, flatten_chatml, flatten_plain, render_pieces
 from pytest_llmeval.faults import out_of_memory
-from pytest_llmeval.options import Settings
-from pytest_llmeval.plan import SubjectPlan
+from pytest_llmeval.judging.scoring import RULES
 from pytest_llmeval.prompts import Message, Prompt, fit_prompt
 from pytest_llmeval.records import Outcome, Question, SubjectResult
-from pytest_llmeval.scoring import RULES
+from pytest_llmeval.settings import Settings
 
 OnBatch = Callable[[int], None]
 
@@ -162,9 +162,7 @@ def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch:
     return outcomes, prompts, path
 
 
-def _score_labels(
-    plan: SubjectPlan, backend: Backend, settings: Settings, on_batch: OnBatch
-) -> tuple[list, list, str]:
+def _score_labels(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch: OnBatch) -> tuple[list, list, str]:
     """Every label's full prompt scored by ``backend.perplexity``; the lowest score wins, the first on ties."""
     assert plan.questions is not None
     labels = plan.spec.config.infer_config(plan.subject).labels

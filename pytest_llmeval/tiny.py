@@ -25,8 +25,8 @@ from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, proce
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 from transformers.utils import logging as hf_logging
 
-from pytest_llmeval.ceval import SUBJECTS, Subject, read_split, split_path
-from pytest_llmeval.configs import CEVAL_GEN
+from pytest_llmeval.datasets.ceval import SUBJECTS, Subject, read_split, split_path
+from pytest_llmeval.datasets.configs import CEVAL_GEN
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.prompts import Message, chat_messages, render_plain
 from pytest_llmeval.records import Question

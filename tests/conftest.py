@@ -42,7 +42,7 @@ def all_subjects_project(project: pytest.Pytester) -> pytest.Pytester:
 
     Each generated subject has five shots and one val question, enough for ``--llm-datasets ceval_gen``.
     """
-    from pytest_llmeval.ceval import SUBJECTS
+    from pytest_llmeval.datasets.ceval import SUBJECTS
 
     project.path.joinpath(SAMPLE_SUITE.name).unlink()
     root = project.path / "data" / "ceval" / "formal_ceval"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pytest_llmeval.datasets.custom_dataset import CustomSource, build
 from pytest_llmeval.datasets.templates import flatten_plain, render_pieces
+from pytest_llmeval.judging.scoring import accepted_answers
 from pytest_llmeval.runner import messages_from
-from pytest_llmeval.scoring import accepted_answers
 from pytest_llmeval.tiny import Lesson
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "custom"

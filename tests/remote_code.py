@@ -256,8 +256,9 @@ def tuple_only_model(tokenizer_dir: Path, target: Path, cache_style: str = "tupl
     write_code(target)
     (target / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(target, trust_remote_code=True),
-                                             trust_remote_code=True)
+    model = AutoModelForCausalLM.from_config(
+        AutoConfig.from_pretrained(target, trust_remote_code=True), trust_remote_code=True
+    )
     model.save_pretrained(target)
     write_code(target)  # save_pretrained may rewrite config.json; the code files stay the checkpoint's own
     return target

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pytest_llmeval.demo import SAMPLE_SUITE
-from pytest_llmeval.verdict import p_text
+from pytest_llmeval.judging.verdict import p_text
 
 # The sample's subjects without thresholds, so that only the baseline gate decides.
 UNGATED = """

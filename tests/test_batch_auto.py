@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch
 
+from pytest_llmeval.datasets.plan import plan_subjects
+from pytest_llmeval.datasets.suite import make_spec
 from pytest_llmeval.demo import SAMPLE_DATA
-from pytest_llmeval.options import Settings
-from pytest_llmeval.plan import plan_subjects
 from pytest_llmeval.runner import evaluate_subject
-from pytest_llmeval.suite import make_spec
+from pytest_llmeval.settings import Settings
 
 
 def squeeze(model, most: int) -> None:
@@ -25,7 +25,7 @@ def squeeze(model, most: int) -> None:
 
 
 def test_out_of_memory_halves_the_batch_and_keeps_the_results(tiny_model):
-    from pytest_llmeval.hf import HFBackend
+    from pytest_llmeval.backends.hf import HFBackend
 
     for config in ("ceval_gen", "ceval_ppl"):
         settings = Settings(model=tiny_model, tokenizer=tiny_model, model_abbr="tiny", batch_size=2)
@@ -40,7 +40,7 @@ def test_out_of_memory_halves_the_batch_and_keeps_the_results(tiny_model):
 
 
 def test_a_fixed_batch_size_still_stops_on_out_of_memory(tiny_model):
-    from pytest_llmeval.hf import HFBackend
+    from pytest_llmeval.backends.hf import HFBackend
 
     settings = Settings(model=tiny_model, tokenizer=tiny_model, model_abbr="tiny", batch_size=4)
     (plan,) = plan_subjects(make_spec("test", "ceval_gen", ["law"]), SAMPLE_DATA, None)

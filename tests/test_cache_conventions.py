@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from remote_code import tuple_only_model, with_remote_model
 
-from pytest_llmeval.options import Settings
+from pytest_llmeval.settings import Settings
 
 SHARED = Path(os.environ.get("LLMEVAL_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 DATA = SHARED / "data"
@@ -43,10 +43,12 @@ needs_tuples = pytest.mark.skipif(
 
 
 def load(path: Path):
-    from pytest_llmeval.hf import HFBackend
+    from pytest_llmeval.backends.hf import HFBackend
 
     kwargs = {"trust_remote_code": True}
-    return HFBackend.load(Settings(model=path, tokenizer=path, model_abbr="x", model_kwargs=kwargs, tokenizer_kwargs=kwargs))
+    return HFBackend.load(
+        Settings(model=path, tokenizer=path, model_abbr="x", model_kwargs=kwargs, tokenizer_kwargs=kwargs)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +66,9 @@ def internlm2(modules_cache: Path) -> Path:
     if not (INTERNLM2 / "config.json").is_file():
         pytest.skip(f"no tiny InternLM2 checkpoint at {INTERNLM2}")
     if TRANSFORMERS_5:
-        pytest.skip(f"transformers {version('transformers')} cannot import InternLM2's code (the internlm2 extra pins 4.48.3)")
+        pytest.skip(
+            f"transformers {version('transformers')} cannot import InternLM2's code (the internlm2 extra pins 4.48.3)"
+        )
     pytest.importorskip("sentencepiece", reason="InternLM2's tokenizer needs the internlm2 extra")
     pytest.importorskip("einops", reason="InternLM2's model code needs the internlm2 extra")
     return INTERNLM2
@@ -117,8 +121,10 @@ def test_exact_conventions_pass_the_probe(request, checkpoint, returns_tuples):
         ("no_cache", "the model returned no cache with use_cache=True"),
         (
             "positions_from_cache",
-            "generate from a prefix cache gives logits up to * away from the whole prompt's (largest logit *, "
-            "tolerance 0.001 of it)",
+            (
+                "generate from a prefix cache gives logits up to * away from the whole prompt's (largest logit *, "
+                "tolerance 0.001 of it)"
+            ),
         ),
     ],
 )
@@ -128,7 +134,7 @@ def test_the_probe_refuses_what_cannot_continue_exactly(request, checkpoint, rea
 
 
 def test_the_switch_skips_the_probe(tiny_model):
-    from pytest_llmeval.hf import HFBackend
+    from pytest_llmeval.backends.hf import HFBackend
 
     settings = Settings(model=tiny_model, tokenizer=tiny_model, model_abbr="x", prefix_cache=False)
     assert HFBackend.load(settings).prefix_cache_off is None
@@ -173,8 +179,15 @@ def seed_run(repo: pytest.Pytester, model: Path, *args: str) -> dict:
     before = set((repo.path / "outputs" / "llmeval").glob("*"))
     cache = () if "--llm-no-cache" in args else ("--llm-cache-dir=results-cache",)
     result = repo.runpytest_subprocess(
-        f"--llm-model={model}", *CONSENT, f"--llm-data-dir={DATA}", "--llm-limit=2", "-p", "no:cacheprovider",
-        *cache, *args, timeout=600,
+        f"--llm-model={model}",
+        *CONSENT,
+        f"--llm-data-dir={DATA}",
+        "--llm-limit=2",
+        "-p",
+        "no:cacheprovider",
+        *cache,
+        *args,
+        timeout=600,
     )
     assert result.ret in (0, 1), result.stdout.str()
     assert "Traceback" not in result.stdout.str()

@@ -184,7 +184,11 @@ def test_deselected_subjects_are_not_part_of_the_run(run_llm, tiny_model, last_r
     for subject in ("computer_network", "high_school_physics", "marxism", "accountant"):
         assert f"ceval-{subject}" not in out
     result.stdout.fnmatch_lines(
-        ["ceval-humanities * 1/1 subjects", "ceval * 1/5 subjects ran", "4 subjects deselected (-k/-m) and left out of the table"]
+        [
+            "ceval-stem * 0/2 subjects ran",
+            "ceval * 1/5 subjects ran",
+            "4 subjects deselected (-k/-m) and left out of the table",
+        ]
     )
     assert "not run" not in out
     markdown = (project.path / "report.md").read_text(encoding="utf-8")
@@ -205,7 +209,7 @@ def test_header_says_when_the_dtype_differs_from_opencompass(run_llm, tiny_model
         "llmeval: float32 on CPU, where OpenCompass loads float16: predictions can differ from OpenCompass's; "
         "--llm-model-kwargs torch_dtype=torch.float16 runs its dtype"
     )
-    from pytest_llmeval.devices import gpu_visible
+    from pytest_llmeval.backends.devices import gpu_visible
 
     # On a GPU the default is OpenCompass's float16 already.
     assert (line in result.stdout.str().splitlines()) == (shown and not gpu_visible()), result.stdout.str()

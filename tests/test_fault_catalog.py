@@ -5,7 +5,7 @@ the exit status, and what must be on disk afterwards. ``test_fault`` runs every 
 repo (the sample data and suite, real tiny checkpoints) and checks all four, plus what holds for every
 row: no Python traceback unless the row asks for one with ``--tb=long``.
 
-The README's "Troubleshooting" table is these rows; ``test_readme_lists_the_catalog`` keeps the two
+The table in docs/troubleshooting.md is these rows; ``test_the_docs_list_the_catalog`` keeps the two
 equal. ``python tests/test_fault_catalog.py`` prints the table.
 """
 
@@ -29,7 +29,7 @@ from odd_models import always_emits, byte_token, without_pad_and_eos
 from remote_code import with_remote_model
 
 OK, FAILED, STOPPED, USAGE = 0, 1, 2, 4  # pytest's exit statuses; 2 is a collection error or an interrupt
-README = Path(__file__).resolve().parents[1] / "README.md"
+TROUBLESHOOTING = Path(__file__).resolve().parents[1] / "docs" / "troubleshooting.md"
 
 
 # --- the lab: a user's repo and the ways to hurt it --------------------------------------------------------
@@ -1037,7 +1037,7 @@ def test_fault(lab: Lab, row: Fault) -> None:
     row.check(lab, result)
 
 
-# --- the README's table --------------------------------------------------------------------------------------
+# --- the table in docs/troubleshooting.md --------------------------------------------------------------------
 
 HEADER = "| fault | you see | exit | on disk afterwards |\n| --- | --- | --- | --- |\n"
 
@@ -1052,17 +1052,17 @@ def markdown_table() -> str:
     )
 
 
-def readme_table() -> str:
-    text = README.read_text(encoding="utf-8")
-    section = text.split("\n## Troubleshooting\n", 1)[1].split("\n## ", 1)[0]
+def docs_table() -> str:
+    text = TROUBLESHOOTING.read_text(encoding="utf-8")
+    section = text.split("# Troubleshooting\n", 1)[1].split("\n## ", 1)[0]
     start = section.index(HEADER)
     end = section.find("\n\n", start)
     return section[start : end + 1 if end != -1 else None]
 
 
-def test_readme_lists_the_catalog():
-    """The README's Troubleshooting table is the catalog, row for row (regenerate: python tests/test_fault_catalog.py)."""
-    assert readme_table() == markdown_table()
+def test_the_docs_list_the_catalog():
+    """docs/troubleshooting.md's table is the catalog, row for row (regenerate: python tests/test_fault_catalog.py)."""
+    assert docs_table() == markdown_table()
 
 
 if __name__ == "__main__":

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_llmeval.ceval import SUBJECT_BY_KEY, read_split, split_path
-from pytest_llmeval.configs import CEVAL_GEN
+from pytest_llmeval.datasets.ceval import SUBJECT_BY_KEY, read_split, split_path
+from pytest_llmeval.datasets.configs import CEVAL_GEN
 from pytest_llmeval.demo import SAMPLE_DATA
-from pytest_llmeval.options import Settings
 from pytest_llmeval.prompts import chat_messages, render_plain
+from pytest_llmeval.settings import Settings
 
 ROOT = SAMPLE_DATA / "ceval" / "formal_ceval"
 
 
 @pytest.fixture(scope="module")
 def backend(tiny_model):
-    from pytest_llmeval.hf import HFBackend
+    from pytest_llmeval.backends.hf import HFBackend
 
     settings = Settings(model=tiny_model, tokenizer=tiny_model, model_abbr="tiny", hf_type="chat")
     return HFBackend.load(settings)
@@ -68,7 +68,7 @@ def test_chat_generation_stops_and_drops_special_tokens(backend, law):
 
 @pytest.fixture(scope="module")
 def untrained_backend(untrained_model):
-    from pytest_llmeval.hf import HFBackend
+    from pytest_llmeval.backends.hf import HFBackend
 
     return HFBackend.load(Settings(model=untrained_model, tokenizer=untrained_model, model_abbr="untrained"))
 

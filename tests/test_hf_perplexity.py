@@ -5,17 +5,17 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pytest_llmeval.ceval import SUBJECT_BY_KEY, read_split, split_path
+from pytest_llmeval.datasets.ceval import SUBJECT_BY_KEY, read_split, split_path
 from pytest_llmeval.datasets.declared import ceval_ppl
 from pytest_llmeval.datasets.templates import flatten_plain, render_pieces
 from pytest_llmeval.demo import SAMPLE_DATA
-from pytest_llmeval.options import Settings
+from pytest_llmeval.settings import Settings
 
 ROOT = SAMPLE_DATA / "ceval" / "formal_ceval"
 
 
 def load(model):
-    from pytest_llmeval.hf import HFBackend
+    from pytest_llmeval.backends.hf import HFBackend
 
     return HFBackend.load(Settings(model=model, tokenizer=model, model_abbr="tiny"))
 

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_llmeval.options import Settings
-from pytest_llmeval.plan import SubjectPlan, plan_subjects
+from pytest_llmeval.datasets.plan import SubjectPlan, plan_subjects
+from pytest_llmeval.datasets.suite import make_spec
 from pytest_llmeval.runner import build_prompts, renderer
-from pytest_llmeval.suite import make_spec
+from pytest_llmeval.settings import Settings
 
 SHARED = Path(os.environ.get("LLMEVAL_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 DATA = SHARED / "data"
@@ -89,7 +89,7 @@ def tokenizer(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def backend(tokenizer):
-    from pytest_llmeval.hf import TokenizerOnly
+    from pytest_llmeval.backends.hf import TokenizerOnly
 
     return TokenizerOnly(tokenizer)
 

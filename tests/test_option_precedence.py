@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_llmeval.items import STATE
-from pytest_llmeval.options import Settings
+from pytest_llmeval.collection.items import STATE
+from pytest_llmeval.settings import Settings
 
 INI = "[pytest]\nllm_max_out_len = 7\nllm_model_kwargs = device_map=auto trust_remote_code=True\n"
 

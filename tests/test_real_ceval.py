@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_llmeval.ceval import SUBJECTS, read_split, split_path
-from pytest_llmeval.configs import CEVAL_GEN
-from pytest_llmeval.plan import plan_subjects
-from pytest_llmeval.suite import make_spec
+from pytest_llmeval.datasets.ceval import SUBJECTS, read_split, split_path
+from pytest_llmeval.datasets.configs import CEVAL_GEN
+from pytest_llmeval.datasets.plan import plan_subjects
+from pytest_llmeval.datasets.suite import make_spec
 
 SHARED = Path(os.environ.get("LLMEVAL_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 DATA = SHARED / "data"

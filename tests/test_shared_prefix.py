@@ -12,18 +12,18 @@ import time
 
 import pytest
 
-from pytest_llmeval.ceval import SUBJECTS
+from pytest_llmeval.datasets.ceval import SUBJECTS
+from pytest_llmeval.datasets.plan import plan_subjects
+from pytest_llmeval.datasets.suite import make_spec
 from pytest_llmeval.demo import SAMPLE_DATA
-from pytest_llmeval.options import Settings
-from pytest_llmeval.plan import plan_subjects
 from pytest_llmeval.runner import build_label_prompts, build_prompts
-from pytest_llmeval.suite import make_spec
+from pytest_llmeval.settings import Settings
 
 SAMPLE_SUBJECTS = [s.key for s in SUBJECTS if (SAMPLE_DATA / "ceval/formal_ceval/val" / f"{s.key}_val.csv").exists()]
 
 
 def load(model):
-    from pytest_llmeval.hf import HFBackend
+    from pytest_llmeval.backends.hf import HFBackend
 
     return HFBackend.load(Settings(model=model, tokenizer=model, model_abbr="tiny"))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_llmeval import ceval
+from pytest_llmeval.datasets import ceval
 from pytest_llmeval.datasets.base import Benchmark, Group, Subject
 from pytest_llmeval.datasets.cmmlu import CMMLU_GROUPS, CMMLU_SUBJECTS
 from pytest_llmeval.datasets.mmlu import MMLU_GROUPS, MMLU_SUBJECTS

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from pytest_llmeval.baseline import FORMAT, FORMAT_VERSION, dump, read_baseline, render_baseline
 from pytest_llmeval.errors import LlmEvalError
-from pytest_llmeval.options import Settings
+from pytest_llmeval.judging.baseline import FORMAT, FORMAT_VERSION, dump, read_baseline, render_baseline
 from pytest_llmeval.records import Outcome, Question, SubjectResult
+from pytest_llmeval.settings import Settings
 
 SETTINGS = Settings(model=None, tokenizer=None, model_abbr="tiny", max_out_len=16)
 QUESTIONS = [Question(i, f"题目{i}", ("甲", "乙", "丙", "丁"), "ABCD"[i % 4]) for i in range(4)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_llmeval.ceval import read_split, split_path
+from pytest_llmeval.datasets.ceval import read_split, split_path
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.records import Question
 

@@ -6,16 +6,16 @@ import hashlib
 
 import pytest
 
-from pytest_llmeval.baseline import Baseline, BaselineSubject
-from pytest_llmeval.ceval import SUBJECT_BY_KEY
-from pytest_llmeval.compare import OVERALL, RowChange, compare, subject_change
-from pytest_llmeval.configs import CEVAL_GEN
-from pytest_llmeval.options import Settings
+from pytest_llmeval.datasets.ceval import SUBJECT_BY_KEY
+from pytest_llmeval.datasets.configs import CEVAL_GEN
+from pytest_llmeval.datasets.suite import make_spec
+from pytest_llmeval.judging.baseline import Baseline, BaselineSubject
+from pytest_llmeval.judging.compare import OVERALL, RowChange, compare, subject_change
+from pytest_llmeval.judging.stats import PairedChange, holm, mcnemar_exact
+from pytest_llmeval.judging.summary import summarize
+from pytest_llmeval.judging.verdict import change_line, judge, regressed
 from pytest_llmeval.records import Outcome, SubjectResult
-from pytest_llmeval.stats import PairedChange, holm, mcnemar_exact
-from pytest_llmeval.suite import make_spec
-from pytest_llmeval.summary import summarize
-from pytest_llmeval.verdict import change_line, judge, regressed
+from pytest_llmeval.settings import Settings
 
 SETTINGS = Settings(model=None, tokenizer=None, model_abbr="now")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_llmeval.ceval import SUBJECT_BY_KEY, SUBJECTS, group_members
-from pytest_llmeval.configs import CEVAL_GEN, CONFIGS
+from pytest_llmeval.datasets.ceval import SUBJECT_BY_KEY, SUBJECTS, group_members
+from pytest_llmeval.datasets.configs import CEVAL_GEN, CONFIGS
 
 # In OpenCompass's order, which is also the order the group mean is summed in.
 HARD = (

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from pytest_llmeval.datasets.custom_dataset import CustomSource, build, load
+from pytest_llmeval.datasets.suite import DatasetSpec, parse_suite
 from pytest_llmeval.datasets.templates import flatten_plain, render_pieces
 from pytest_llmeval.errors import LlmEvalError
-from pytest_llmeval.suite import DatasetSpec, parse_suite
 
 LAW = "question,A,B,C,answer\nWhat is a tort?,A civil wrong,A crime,A contract,A\nWho makes statutes?,Police,Legislature,Courts,B\n"
 CAPITALS = (

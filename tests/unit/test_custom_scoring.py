@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_llmeval.judging.scoring import RULES, option_sim
 from pytest_llmeval.records import Question
-from pytest_llmeval.scoring import RULES, option_sim
 
 LAW = ("A court of appeal", "A small claims court", "A tax tribunal")
 SALT = ("葡萄糖", "氯化钠", "碳酸钙", "硫酸", "乙醇")

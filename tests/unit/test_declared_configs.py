@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_llmeval.ceval import SUBJECTS as CEVAL_SUBJECTS
+from pytest_llmeval.datasets.ceval import SUBJECTS as CEVAL_SUBJECTS
 from pytest_llmeval.datasets.cmmlu import CMMLU_GROUPS, CMMLU_SUBJECTS
 from pytest_llmeval.datasets.declared import (
     BY_NAME,

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from pytest_llmeval.devices import (
+from pytest_llmeval.backends.devices import (
     auto_workers,
     check_worker_count,
     claim_devices,

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from pytest_llmeval.scoring import (
+from pytest_llmeval.judging.scoring import (
     CUSHION_TEMPLATES,
     FIRST_OPTION_TEMPLATES,
     POSTPROCESSORS,

@@ -10,8 +10,8 @@ import torch
 import transformers
 from packaging.version import Version
 
-from pytest_llmeval.hf import model_load_kwargs
-from pytest_llmeval.options import Settings
+from pytest_llmeval.backends.hf import model_load_kwargs
+from pytest_llmeval.settings import Settings
 
 # transformers 5 renamed from_pretrained's torch_dtype to dtype; derived here, not from the module under test.
 DTYPE_ARG = "dtype" if Version(transformers.__version__).major >= 5 else "torch_dtype"

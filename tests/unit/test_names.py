@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_llmeval.judging.verdict import subject_failure, unanswered
 from pytest_llmeval.names import literal, name_problem
 from pytest_llmeval.records import Outcome, SubjectResult
-from pytest_llmeval.verdict import subject_failure, unanswered
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_llmeval.notify import host_of, payload, post
-from pytest_llmeval.options import Gate, Settings
-from pytest_llmeval.report import Report
-from pytest_llmeval.summary import Row, Summary
-from pytest_llmeval.verdict import Verdict
+from pytest_llmeval.judging.summary import Row, Summary
+from pytest_llmeval.judging.verdict import Verdict
+from pytest_llmeval.reports.files import Report
+from pytest_llmeval.reports.notify import host_of, payload, post
+from pytest_llmeval.settings import Gate, Settings
 
 SUMMARY = Summary(
     (Row("ceval-law", "a110a1", "accuracy", "gen", 40.0, 50.0, "4/10"),),

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from pytest_llmeval.hf_files import DTYPE_NAMES
-from pytest_llmeval.options import dest, parse_kwargs, parse_value
+from pytest_llmeval.backends.hf_files import DTYPE_NAMES
+from pytest_llmeval.collection.options import dest, parse_kwargs, parse_value
 
 
 @pytest.mark.parametrize(
@@ -76,6 +76,6 @@ def test_dest_maps_option_to_ini_name():
 
 def test_dtype_names_are_the_backends_keys():
     """options validates dtype strings without importing torch; the backend must accept every one of them."""
-    from pytest_llmeval.hf import _DTYPES
+    from pytest_llmeval.backends.hf import _DTYPES
 
     assert set(DTYPE_NAMES) == set(_DTYPES)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_llmeval.ceval import SUBJECT_BY_KEY
-from pytest_llmeval.configs import CEVAL_GEN
+from pytest_llmeval.datasets.ceval import SUBJECT_BY_KEY
+from pytest_llmeval.datasets.configs import CEVAL_GEN
 from pytest_llmeval.prompts import chat_messages, fill, fit_prompt, render_plain
 from pytest_llmeval.records import Question
 

@@ -7,12 +7,14 @@ import os
 
 import pytest
 
-from pytest_llmeval.ceval import SUBJECT_BY_KEY
-from pytest_llmeval.configs import CEVAL_GEN
-from pytest_llmeval.options import Gate, Settings
+from pytest_llmeval.datasets.ceval import SUBJECT_BY_KEY
+from pytest_llmeval.datasets.configs import CEVAL_GEN
+from pytest_llmeval.datasets.suite import make_spec
+from pytest_llmeval.judging.summary import summarize
+from pytest_llmeval.judging.verdict import judge
 from pytest_llmeval.prompts import Prompt
 from pytest_llmeval.records import Outcome, SubjectResult, WorkerStats
-from pytest_llmeval.report import (
+from pytest_llmeval.reports.files import (
     Report,
     predictions_payload,
     summary_csv,
@@ -21,9 +23,7 @@ from pytest_llmeval.report import (
     write_run_files,
     write_text_atomic,
 )
-from pytest_llmeval.suite import make_spec
-from pytest_llmeval.summary import summarize
-from pytest_llmeval.verdict import judge
+from pytest_llmeval.settings import Gate, Settings
 
 MODEL = "internlm2-chat-1_8b"
 

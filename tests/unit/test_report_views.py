@@ -5,14 +5,14 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
-from pytest_llmeval.compare import Comparison, Flip, RowChange
-from pytest_llmeval.options import Gate, Settings
-from pytest_llmeval.report import Report
-from pytest_llmeval.report_html import render_html
-from pytest_llmeval.report_md import render_markdown
-from pytest_llmeval.stats import PairedChange
-from pytest_llmeval.summary import Row, Summary
-from pytest_llmeval.verdict import Verdict
+from pytest_llmeval.judging.compare import Comparison, Flip, RowChange
+from pytest_llmeval.judging.stats import PairedChange
+from pytest_llmeval.judging.summary import Row, Summary
+from pytest_llmeval.judging.verdict import Verdict
+from pytest_llmeval.reports.files import Report
+from pytest_llmeval.reports.html import render_html
+from pytest_llmeval.reports.markdown import render_markdown
+from pytest_llmeval.settings import Gate, Settings
 
 NASTY = "<script>alert(1)</script> | [bold red]x[/] `tick`"
 SUMMARY = Summary(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_llmeval.cache import SLICE_BATCHES, CachedBackend, Store
+from pytest_llmeval.backends.cache import SLICE_BATCHES, CachedBackend, Store
 
 
 class Recorder:
@@ -110,7 +110,7 @@ def test_file_digests_follow_content_not_mtime(tmp_path):
 def test_chat_prompts_reach_a_backend_that_sends_messages_even_when_cached(tmp_path):
     """The server backend sends chat rounds as messages, remembered as it renders them: the cache must not
     answer its chat prompts from the store, or a later run would send the rendered text instead."""
-    from pytest_llmeval.server import ServerBackend
+    from pytest_llmeval.backends.server import ServerBackend
 
     class Messages:
         records_messages = ServerBackend.records_messages

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_llmeval.scoring import POSTPROCESSORS, first_capital
+from pytest_llmeval.judging.scoring import POSTPROCESSORS, first_capital
 
 
 @pytest.mark.parametrize(

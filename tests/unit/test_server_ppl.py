@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
+from pytest_llmeval.backends.server import ServerBackend
 from pytest_llmeval.errors import ServerError
-from pytest_llmeval.options import Settings
-from pytest_llmeval.server import ServerBackend
+from pytest_llmeval.settings import Settings
 
 # Per label: the log-probability of each prompt token after the first; "B" is the likeliest text.
 LOGPROBS = {"A": [-2.0, -3.0], "B": [-1.0, -0.5], "C": [-4.0, -1.0]}
@@ -92,8 +92,8 @@ class Tokenize(http.server.BaseHTTPRequestHandler):
 
 
 def test_token_counts_from_the_servers_tokenize():
+    from pytest_llmeval.backends.server import ServerTokens
     from pytest_llmeval.errors import LlmEvalError
-    from pytest_llmeval.server import ServerTokens
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tokenize)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_llmeval.stats import holm, mcnemar_exact, paired
+from pytest_llmeval.judging.stats import holm, mcnemar_exact, paired
 
 
 @pytest.mark.parametrize(

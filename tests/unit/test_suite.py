@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_llmeval.ceval import SUBJECTS
-from pytest_llmeval.configs import CEVAL_GEN
+from pytest_llmeval.datasets.ceval import SUBJECTS
+from pytest_llmeval.datasets.configs import CEVAL_GEN
+from pytest_llmeval.datasets.suite import DatasetSpec, make_spec, parse_suite
 from pytest_llmeval.errors import LlmEvalError
-from pytest_llmeval.suite import DatasetSpec, make_spec, parse_suite
 
 ALL_KEYS = tuple(s.key for s in SUBJECTS)
 

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from pytest_llmeval.ceval import SUBJECT_BY_KEY, SUBJECTS
-from pytest_llmeval.configs import CEVAL_GEN
+from pytest_llmeval.datasets.ceval import SUBJECT_BY_KEY, SUBJECTS
+from pytest_llmeval.datasets.configs import CEVAL_GEN
+from pytest_llmeval.datasets.suite import make_spec
+from pytest_llmeval.judging.summary import Row, summarize
+from pytest_llmeval.judging.verdict import group_failure, judge, subject_failure, threshold_failed, unchecked_gates
 from pytest_llmeval.records import Outcome, SubjectResult, WorkerStats
-from pytest_llmeval.suite import make_spec
-from pytest_llmeval.summary import Row, summarize
-from pytest_llmeval.verdict import group_failure, judge, subject_failure, threshold_failed, unchecked_gates
 
 GROUP_ORDER = ["ceval-stem", "ceval-social-science", "ceval-humanities", "ceval-other", "ceval-hard", "ceval"]
 
@@ -170,6 +170,6 @@ def test_row_failed(value, minimum, failed):
     ],
 )
 def test_a_failed_gate_never_reads_as_equal_numbers(value, minimum, shown):
-    from pytest_llmeval.verdict import below
+    from pytest_llmeval.judging.verdict import below
 
     assert below(value, minimum) == shown

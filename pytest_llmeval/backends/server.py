@@ -1,0 +1,234 @@
+"""The serving backend: an OpenAI-compatible inference server (vLLM, LMDeploy, SGLang, TGI, ``transformers serve``).
+
+Prompts are the ones the transformers backend would run, rendered here: base prompts go to
+``/v1/completions`` as text, byte for byte; chat prompts go to ``/v1/chat/completions`` as the rounds'
+messages. Decoding is greedy (temperature 0), ``max_tokens`` is the max-out-len, and the raw returned text
+is the prediction. Token counts (for OpenCompass's shot dropping) come from local tokenizer files
+(``--llm-tokenizer``) or from the server's own ``/tokenize`` (vLLM). The official ``openai`` client does the
+HTTP: connection pooling, the per-request timeout, and retries with backoff on 429, 5xx and lost connections.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from typing import Any
+
+from pytest_llmeval.errors import LlmEvalError, ServerError
+from pytest_llmeval.prompts import Message
+from pytest_llmeval.settings import Settings
+
+RETRIES = 3  # after the first try; the client backs off exponentially between them
+PROBE_TIMEOUT = 10.0
+
+
+def where(settings: Settings) -> str:
+    """The server as it may be shown: scheme, host, port and path, never credentials in the URL."""
+    parts = urllib.parse.urlsplit(settings.api_base or "")
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def _client(settings: Settings, timeout: float, retries: int) -> Any:
+    try:
+        import openai
+    except ImportError:
+        raise LlmEvalError(
+            "--llm-backend openai needs the openai package: pip install 'pytest-llmeval[openai]'"
+        ) from None
+    # Servers that check no key still want the header; the key itself is only ever sent, never shown.
+    key = os.environ.get(settings.api_key_env) or "EMPTY"
+    return openai.OpenAI(base_url=settings.api_base, api_key=key, timeout=timeout, max_retries=retries)
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong in words that name no credential: the status, or the kind of connection failure."""
+    status = getattr(error, "status_code", None)
+    if status is not None:
+        return f"HTTP {status}"
+    name = error.__class__.__name__
+    return {"APITimeoutError": "no answer within the timeout", "APIConnectionError": "connection failed"}.get(
+        name, name
+    )
+
+
+def probe(settings: Settings) -> None:
+    """Fail once, before any item runs, when the server is down or does not serve ``--llm-api-model``."""
+    client = _client(settings, PROBE_TIMEOUT, 1)
+    try:
+        served = [model.id for model in client.models.list()]
+    except Exception as error:  # noqa: BLE001 - every failure becomes the same one line
+        raise LlmEvalError(
+            f"--llm-api-base {where(settings)}: the server did not list its models ({_reason(error)}); "
+            "start it, or check the address (it ends in /v1)"
+        ) from None
+    if settings.api_model not in served:
+        shown = ", ".join(served[:5]) or "none"
+        raise LlmEvalError(
+            f"--llm-api-model {settings.api_model}: {where(settings)} does not serve it (it serves {shown}); "
+            "pass one of those names"
+        )
+
+
+class ServerBackend:
+    """The ``Backend`` methods over HTTP; token counting and chat rendering from ``tokens``."""
+
+    # Chat rounds are sent as messages, remembered per rendered prompt: the result cache must hand every
+    # chat prompt to this backend rather than answer it from its own store.
+    records_messages = True
+
+    def __init__(self, settings: Settings, tokens: Any) -> None:
+        self.settings = settings
+        self.tokens = tokens  # TokenizerOnly (local files) or ServerTokens
+        self.client = _client(settings, settings.api_timeout, RETRIES)
+        self._messages: dict[str, list[Message]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def device(self) -> str:
+        return f"server {where(self.settings)}"
+
+    def count_tokens(self, prompt: str) -> int:
+        return self.tokens.count_tokens(prompt)
+
+    def count_many(self, prompts: Sequence[str]) -> list[int]:
+        many = getattr(self.tokens, "count_many", None)
+        return list(many(prompts)) if many else [self.tokens.count_tokens(p) for p in prompts]
+
+    def chat_prompt(self, messages: Sequence[Message]) -> str:
+        """The chat template's text (for counting and the predictions file); the request sends the messages."""
+        text = self.tokens.chat_prompt(messages)
+        with self._lock:
+            self._messages[text] = list(messages)
+        return text
+
+    def generate(self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int) -> list[str]:
+        """Greedy continuations, ``--llm-concurrency`` requests at a time, in the prompts' order."""
+        return self._parallel(prompts, max_out_len, lambda done: None)
+
+    def generate_all(
+        self,
+        prompts: Sequence[str],
+        max_out_len: int,
+        max_prompt_tokens: int,
+        batch_size: int,
+        on_batch: Callable[[int], None] = lambda done: None,
+    ) -> list[str]:
+        """A whole subject at once: the server batches as it likes, so ``batch_size`` does not cap concurrency."""
+        return self._parallel(prompts, max_out_len, on_batch)
+
+    def _parallel(self, prompts: Sequence[str], max_out_len: int, on_done: Callable[[int], None]) -> list[str]:
+        pool = ThreadPoolExecutor(max_workers=max(1, min(self.settings.concurrency, len(prompts))))
+        try:
+            futures = [pool.submit(self._one, text, max_out_len) for text in prompts]
+            for done, future in enumerate(as_completed(futures), start=1):
+                future.result()  # the first failure stops here, and what was not sent yet is dropped
+                on_done(done)
+            return [future.result() for future in futures]
+        finally:
+            # After a failure, requests not yet sent are dropped; the ones in flight finish first.
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _one(self, text: str, max_out_len: int) -> str:
+        stop = [self.settings.end_str] if self.settings.end_str else None
+        messages = self._messages.get(text)
+        if messages is not None:
+            with self._request("chat/completions"):
+                answer = self.client.chat.completions.create(
+                    model=self.settings.api_model,
+                    messages=messages,
+                    max_tokens=max_out_len,
+                    temperature=0,
+                    stop=stop,
+                )
+            return answer.choices[0].message.content or ""
+        with self._request("completions"):
+            answer = self.client.completions.create(
+                model=self.settings.api_model, prompt=text, max_tokens=max_out_len, temperature=0, stop=stop
+            )
+        return answer.choices[0].text or ""
+
+    @contextmanager
+    def _request(self, endpoint: str) -> Iterator[None]:
+        """A request the client gave up on after its retries becomes one line naming the endpoint and why."""
+        try:
+            yield
+        except Exception as error:
+            if error.__class__.__module__.startswith("openai"):
+                raise ServerError(
+                    f"{where(self.settings)}/{endpoint}: {_reason(error)} after {RETRIES} retries"
+                ) from None
+            raise
+
+    def perplexity(self, texts: Sequence[str], max_seq_len: int) -> list[float]:
+        """OpenCompass's PPL from the prompt's own token log-probabilities (completions with ``echo``).
+
+        vLLM returns them; a server that does not is refused by name, never guessed at.
+        """
+        return [self._ppl(text) for text in texts]
+
+    def _ppl(self, text: str) -> float:
+        with self._request("completions"):
+            answer = self.client.completions.create(
+                model=self.settings.api_model, prompt=text, max_tokens=1, temperature=0, echo=True, logprobs=0
+            )
+        logprobs = getattr(answer.choices[0], "logprobs", None)
+        values = list(getattr(logprobs, "token_logprobs", None) or [])
+        offsets = list(getattr(logprobs, "text_offset", None) or [])
+        # echo returns the prompt's tokens and then the one generated; keep the prompt's.
+        prompt_values = [v for v, at in zip(values, offsets) if at < len(text)] if offsets else values[:-1]
+        if len(prompt_values) < 2 or any(v is not None and not math.isfinite(v) for v in prompt_values[1:]):
+            raise ServerError(
+                f"{where(self.settings)}: ppl configs need the prompt's log-probabilities (completions with "
+                "echo=true and logprobs, as vLLM returns them); this server returned none: run gen configs "
+                "against it, or ppl configs with the transformers backend"
+            )
+        # The first token (BOS) has no log-probability; the sum runs over the rest, divided by all tokens.
+        return -sum(v for v in prompt_values[1:] if v is not None) / len(prompt_values)
+
+
+class ServerTokens:
+    """Token counts from the server's ``/tokenize`` (vLLM), for when no local tokenizer files are given."""
+
+    def __init__(self, settings: Settings) -> None:
+        root = (settings.api_base or "").rstrip("/")
+        self.url = root.removesuffix("/v1") + "/tokenize"
+        self.settings = settings
+
+    def check(self) -> None:
+        """Whether the server can count tokens at all; else one line asking for local tokenizer files."""
+        try:
+            self.count_tokens("a")
+        except ServerError:
+            raise LlmEvalError(
+                f"--llm-backend openai: shot dropping needs token counts, and {where(self.settings)} has no "
+                "/tokenize endpoint; give the model's tokenizer files with --llm-tokenizer DIR"
+            ) from None
+
+    def count_tokens(self, prompt: str) -> int:
+        body = json.dumps({"model": self.settings.api_model, "prompt": prompt}).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        key = os.environ.get(self.settings.api_key_env)
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.settings.api_timeout) as answer:
+                return int(json.loads(answer.read())["count"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ServerError(f"{where(self.settings)}/tokenize: {error.__class__.__name__}") from None
+
+    def chat_prompt(self, messages: Sequence[Message]) -> str:
+        raise LlmEvalError(
+            "--llm-hf-type chat against a server needs the model's tokenizer files (--llm-tokenizer DIR) to "
+            "render the chat template for counting and the predictions files"
+        )

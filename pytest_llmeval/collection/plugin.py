@@ -1,0 +1,464 @@
+"""The pytest hooks. Each one delegates; the work lives in the modules named for it.
+
+Data flow under xdist: workers collect and run subject items, write their
+predictions files and attach each subject's record to its test report; the
+controller alone gathers those records, computes group rows and thresholds,
+prints the table and writes the summary files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_llmeval.backends.choose import check_reachable
+from pytest_llmeval.backends.devices import auto_workers, check_worker_count, claim_devices, count_gpus, gpu_visible
+from pytest_llmeval.backends.hf_files import DTYPE_KEYS
+from pytest_llmeval.collection import options
+from pytest_llmeval.collection.invocation import repair_or_refuse
+from pytest_llmeval.collection.items import PROGRESS, STATE, DatasetNode, SubjectItem, SuiteFile
+from pytest_llmeval.collection.session import RunState, new_run_dir
+from pytest_llmeval.datasets.benchmarks import BENCHMARKS
+from pytest_llmeval.datasets.custom_dataset import MARKER as CUSTOM_MARKER
+from pytest_llmeval.datasets.custom_dataset import CustomSource
+from pytest_llmeval.datasets.plan import plan_subjects
+from pytest_llmeval.datasets.suite import SUITE_PATTERN, DatasetSpec, make_spec
+from pytest_llmeval.errors import LlmEvalError
+from pytest_llmeval.judging.baseline import read_baseline
+from pytest_llmeval.judging.summary import truncation_note
+from pytest_llmeval.judging.verdict import gate_rule
+from pytest_llmeval.records import SubjectResult, WorkerStats, probe_refusal
+from pytest_llmeval.reports.console import LiveProgress, render_summary, worker_lines
+from pytest_llmeval.reports.finish import finish_run
+from pytest_llmeval.settings import Settings
+
+AUTO_NOTE = pytest.StashKey[str]()  # set by the xdist hook, which runs before pytest_configure
+RESTART_NOTE = pytest.StashKey[str]()  # set when the seed command's space form restarted the process
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return (
+        not _is_worker(config)
+        and bool(getattr(config.option, "numprocesses", None))
+        and (getattr(config.option, "dist", "no") != "no")
+    )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.add_options(parser)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: before output capture starts and conftests load
+def pytest_load_initial_conftests(early_config: pytest.Config) -> Iterator[None]:
+    """``--llm-model PATH`` must not decide pytest's rootdir and config file (see ``invocation``)."""
+    note = repair_or_refuse(early_config, options.single_value_flags())
+    if note:
+        early_config.stash[RESTART_NOTE] = note
+    return (yield)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--llm-list``: print the matching presets and configs and exit 0 without collecting, as ``--markers`` does."""
+    if config.option.llm_list is None:
+        return None
+    from pytest_llmeval.reports.listing import find_suites, render_listing
+
+    roots = [Path(arg.split("::")[0]) for arg in config.args] or [config.rootpath]
+    extra = []
+    try:
+        settings = options.read_settings(config)
+        if settings.custom_dataset:
+            extra.append(make_spec("--llm-custom-dataset", None, source=custom_source_of(settings)))
+    except LlmEvalError as error:
+        raise pytest.UsageError(str(error)) from None
+    sys.stdout.write(render_listing(config.option.llm_list, options.data_dir(config), find_suites(roots), extra))
+    return 0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "llmeval: a dataset subject evaluated by pytest-llmeval")
+    for family in sorted(BENCHMARKS):
+        config.addinivalue_line("markers", f"{family}: a {BENCHMARKS[family].title} subject (pytest-llmeval)")
+    config.addinivalue_line("markers", f"{CUSTOM_MARKER}: a subject of your own dataset (pytest-llmeval)")
+    settings = options.read_settings(config)
+    try:
+        if _is_worker(config):
+            worker = config.workerinput["workerid"]
+            run_dir = Path(config.workerinput["llmeval_run_dir"])
+        else:
+            worker, run_dir = "main", new_run_dir(settings.output_dir, create=False)
+        notes = [config.stash[key] for key in (RESTART_NOTE, AUTO_NOTE) if key in config.stash]
+        state = RunState(settings=settings, run_dir=run_dir, worker=worker, notes=notes)
+        state.gate = options.read_gate(config)
+        gate = state.gate
+        if settings.evaluates and gate.baseline is not None:
+            if gate.baseline == gate.save_baseline and not gate.baseline.exists():
+                # The first save of a baseline the repo pins (llm_baseline): nothing to compare with yet.
+                state.notes.append(f"baseline {gate.baseline} does not exist yet: this run saves it, compares nothing")
+            else:
+                state.baseline = read_baseline(gate.baseline)
+        if _is_worker(config):
+            state.cpu_threads = max(1, (os.cpu_count() or 1) // int(config.workerinput.get("workercount", 1)))
+        if settings.model and not _is_xdist_controller(config):
+            state.devices = claim_devices(worker, settings.num_gpus)
+        if settings.model and _is_xdist_controller(config):
+            check_worker_count(int(config.option.numprocesses), count_gpus(), settings.num_gpus)
+        if settings.datasets:
+            data_dir = settings.data_dir if settings.evaluates else None
+            # Read and check the data now: a bad data dir stops the run before any model loads.
+            for spec in (make_spec("--llm-datasets", name) for name in settings.datasets):
+                state.declare(spec, "--llm-datasets")
+                DatasetNode.check(spec, settings)
+                state.planned.append((spec, plan_subjects(spec, data_dir, settings.limit)))
+        if settings.custom_dataset:
+            spec = make_spec("--llm-custom-dataset", None, source=custom_source_of(settings))
+            state.declare(spec, "--llm-custom-dataset")
+            DatasetNode.check(spec, settings)
+            state.planned.append((spec, plan_subjects(spec, None, settings.limit)))
+        if settings.evaluates and not config.option.collectonly and not _is_worker(config):
+            check_reachable(settings)  # a server that is down fails here once, before any item runs
+            # Last, once every check passed: a refused run leaves no empty folder behind.
+            state.run_dir = new_run_dir(settings.output_dir)
+    except LlmEvalError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[STATE] = state
+    config.pluginmanager.register(RunHooks(config, state), "llmeval-run")
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # ahead of xdist's own CPU-count answer
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: one worker per whole group of ``--llm-num-gpus`` GPUs, or one on a machine without GPUs."""
+    if not (config.getoption(options.dest("model")) or config.getini(options.dest("model"))):
+        return None  # not an llmeval run: keep xdist's own choice
+    try:
+        per_worker = max(
+            int(config.getoption(options.dest("num_gpus")) or config.getini(options.dest("num_gpus")) or 1), 1
+        )
+    except ValueError:
+        return None  # pytest_configure reports the bad value
+    workers, note = auto_workers(count_gpus(), per_worker)
+    if note:
+        config.stash[AUTO_NOTE] = note
+    return workers
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = config.stash.get(STATE, None)
+    if state is None or not state.settings.evaluates:
+        return []
+    s = state.settings
+    what = f"model {s.model}" if s.model else f"server {s.api_base} model {s.api_model}, concurrency {s.concurrency}"
+    lines = [
+        (
+            f"llmeval: {what} ({s.model_abbr}), hf-type {s.hf_type}, max-seq-len {s.max_seq_len}, "
+            f"max-out-len {s.max_out_len}, batch-size {'auto' if s.batch_auto else s.batch_size}"
+        ),
+        f"llmeval: data {s.data_dir}, output {state.run_dir}",
+    ]
+    if s.preset:
+        consent = [
+            k for k, v in (*s.model_kwargs.items(), *s.tokenizer_kwargs.items()) if k == "trust_remote_code" and v
+        ]
+        lines.append(
+            f"llmeval: preset {s.preset}"
+            + (f", meta template {s.meta_template}" if s.meta_template else "")
+            + (", trust_remote_code=True from the preset: the checkpoint's own code will run" if consent else "")
+        )
+    precision = precision_note(s)
+    if precision:
+        lines.append(f"llmeval: {precision}")
+    return lines + [f"llmeval: {note}" for note in state.notes]
+
+
+def precision_note(settings: Settings) -> str | None:
+    """A line when the model will run in another dtype than OpenCompass 0.2.4 loads it in, naming the fix.
+
+    OpenCompass's HuggingFace models load in float16 unless ``torch_dtype`` is given, on any device; this
+    plugin keeps that default on a GPU but loads float32 on a CPU, where half precision is slow. The same
+    kwargs give the same dtype on both, so only the CPU default differs.
+    """
+    if settings.backend != "hf" or any(key in settings.model_kwargs for key in DTYPE_KEYS):
+        return None
+    if gpu_visible():
+        return None
+    return (
+        "float32 on CPU, where OpenCompass loads float16: predictions can differ from OpenCompass's; "
+        "--llm-model-kwargs torch_dtype=torch.float16 runs its dtype"
+    )
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if fnmatch(file_path.name, SUITE_PATTERN):
+        return SuiteFile.from_parent(parent, path=file_path)
+    return None
+
+
+def custom_source_of(settings: Settings) -> CustomSource:
+    """``--llm-custom-dataset`` and its companions, as OpenCompass's ``--custom-dataset-*`` options read."""
+    assert settings.custom_dataset is not None
+    return CustomSource(
+        path=settings.custom_dataset,
+        meta_path=settings.custom_meta_path,
+        data_type=settings.custom_data_type,
+        infer_method=settings.custom_infer_method,
+    )
+
+
+def _discard_if_empty(run_dir: Path) -> None:
+    try:
+        run_dir.rmdir()  # only ever removes an empty folder
+    except OSError:
+        pass
+
+
+def _is_subject(nodeid: str) -> bool:
+    """A subject item's node id: ``<suite file>::<config>::<subject>`` or ``llmeval::<config>::<subject>``."""
+    parts = nodeid.split("::")
+    return len(parts) == 3 and (parts[0] == "llmeval" or fnmatch(Path(parts[0]).name, SUITE_PATTERN))
+
+
+def _table_order(families: list[str], spec: DatasetSpec) -> tuple[int, str]:
+    """Built-in families in their fixed order, then custom datasets by name."""
+    family = spec.config.family
+    return (families.index(family), "") if family in families else (len(families), spec.config.name)
+
+
+class RunHooks:
+    """Hooks that need this run's config and state; registered once per process in pytest_configure."""
+
+    def __init__(self, config: pytest.Config, state: RunState) -> None:
+        self.config = config
+        self.state = state
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Give every xdist worker the controller's run folder, so all files land in one place."""
+        node.workerinput["llmeval_run_dir"] = str(self.state.run_dir)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector) -> Iterator[None]:
+        """Hang the ``--llm-datasets`` nodes under the session, so pytest collects and counts them as usual."""
+        report = yield
+        if isinstance(collector, pytest.Session) and report.passed:
+            for spec, plans in self.state.planned:
+                report.result.append(
+                    DatasetNode.from_parent(
+                        collector,
+                        name=spec.config.name,
+                        nodeid=f"llmeval::{spec.config.name}",
+                        spec=spec,
+                        state=self.state,
+                        plans=plans,
+                    )
+                )
+        return report
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Order subject items longest first, so xdist workers finish together."""
+        slots = [i for i, item in enumerate(items) if isinstance(item, SubjectItem)]
+        # Ties keep collection order (the sort is stable), so every worker sees the same list.
+        ordered = sorted((items[i] for i in slots), key=lambda item: -item.plan.cost)
+        for slot, item in zip(slots, ordered):
+            items[slot] = item
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Set up the live progress display when this process runs the items itself on a terminal."""
+        config = session.config
+        state = self.state
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        capman = config.pluginmanager.get_plugin("capturemanager")
+        subject_items = [item for item in session.items if isinstance(item, SubjectItem)]
+        state.selected = [item.name for item in subject_items]
+        missing = next((item.missing_data for item in subject_items if item.missing_data), None)
+        if missing and not _is_worker(config) and state.settings.evaluates:
+            state.refused = True
+            pytest.exit(missing, returncode=pytest.ExitCode.USAGE_ERROR)  # before any model loads
+        if (
+            not state.settings.evaluates
+            or _is_worker(config)
+            or _is_xdist_controller(config)
+            or not subject_items
+            or reporter is None
+            or capman is None
+            or not sys.stdout.isatty()
+            or os.environ.get("CI")
+        ):
+            return
+        total = sum(len(item.plan.questions or ()) for item in subject_items)
+        config.stash[PROGRESS] = LiveProgress(reporter._tw._file, capman.global_and_fixture_disabled, total)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+        report = yield
+        if isinstance(item, SubjectItem) and call.when == "call":
+            # Plain attributes survive xdist's report serialisation (TestReport keeps extra fields).
+            if item.payload:
+                report.llmeval = item.payload
+            else:  # failed without a result: its dataset still gets a table and a record that did not pass
+                report.llmeval_spec = json.dumps(item.plan.spec.to_json())
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "setup" and "llmeval" in report.keywords:
+            self.state.subjects_reported += 1
+        payload = getattr(report, "llmeval", None)
+        # A subject that errored (or whose xdist worker crashed, reported as when="???") has no result:
+        # the run record must not call such a run passed.
+        if report.failed and not payload and ("llmeval" in report.keywords or report.when == "???"):
+            lines = report.longreprtext.strip().splitlines()
+            abbr = report.nodeid.rsplit("::", 1)[-1]
+            self.state.errors.append(f"{abbr}: {lines[-1] if lines else 'failed'}")
+            self.state.errored.add(abbr)
+            spec = getattr(report, "llmeval_spec", None)
+            if spec and not _is_worker(self.config):
+                self.state.add_spec(DatasetSpec.from_json(json.loads(spec)))
+        if not payload or report.when != "call":
+            return
+        if not _is_worker(self.config):
+            data = json.loads(payload)
+            self.state.add_result(SubjectResult.from_json(data["result"]), DatasetSpec.from_json(data["spec"]))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """Under xdist only workers collect: learn from the first one which subjects the run set out to do."""
+        if not self.state.selected:
+            self.state.selected = [nodeid.rsplit("::", 1)[-1] for nodeid in ids if _is_subject(nodeid)]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """Collect each worker's model-load and throughput figures as it shuts down."""
+        raw = getattr(node, "workeroutput", {}).get("llmeval")
+        if raw:
+            stats = WorkerStats.from_json(json.loads(raw))
+            self.state.worker_stats[stats.worker] = stats
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        state = self.state
+        if _is_worker(self.config):
+            self.config.workeroutput["llmeval"] = json.dumps(state.stats().to_json())
+            return
+        if not _is_xdist_controller(self.config) and (state.model_loads or state.questions):
+            state.worker_stats[state.worker] = state.stats()
+        if not state.specs:
+            _discard_if_empty(state.run_dir)  # a run stopped at collection leaves no empty folder behind
+            return
+        # Also after a failure or Ctrl-C: whatever finished is summarised and kept.
+        # A fixed order of families (C-Eval, MMLU, CMMLU), so that the table is the same whichever worker
+        # reported first, and under xdist (where the controller never sees the declarations) too.
+        families = list(BENCHMARKS)
+        specs = sorted(state.specs.values(), key=lambda spec: _table_order(families, spec))
+        state.finished = finish_run(
+            state.run_dir,
+            state.settings,
+            state.gate,
+            state.baseline,
+            specs,
+            state.results,
+            list(state.worker_stats.values()),
+            state.errors,
+            missing=[abbr for abbr in state.selected if abbr not in state.results and abbr not in state.errored],
+            # Under xdist the controller learns the selection from the first worker's collection.
+            selected=state.selected or None,
+        )
+        failed = state.finished.report.verdict.fails_run or state.finished.run_files_failed
+        if failed and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        state = self.state
+        if state.finished is None:
+            quiet = self.config.option.collectonly or terminalreporter.stats.get("error") or state.refused
+            if state.settings.evaluates and not state.subjects_reported and not quiet:
+                terminalreporter.write_line(
+                    "llmeval: --llm-model was given but no subject ran: put a llmeval*.toml suite where pytest "
+                    "collects, pass --llm-datasets ceval_gen, or check your -k/-m selection",
+                    yellow=True,
+                )
+            return
+        report = state.finished.report
+        summary, verdict, comparison = report.summary, report.verdict, report.comparison
+        title = f"llmeval summary: {state.settings.model_abbr}"
+        terminalreporter.write_sep(
+            "=", title if verdict.complete else f"{title} (INCOMPLETE)", red=not verdict.complete
+        )
+        probe = probe_refusal(list(state.worker_stats.values()))
+        if probe:
+            terminalreporter.write_line(f"llmeval: shared-prefix cache off for this model: {probe}", yellow=True)
+        terminalreporter.write(render_summary(report, terminalreporter._tw.hasmarkup))
+        deselected = summary.deselected_line()
+        if deselected:
+            terminalreporter.write_line(deselected)
+        for line in verdict.unchecked:
+            terminalreporter.write_line(f"not checked: {line}", yellow=True)
+        settings = state.settings
+        ran = summary.in_order(state.results)
+        truncated = truncation_note(ran, settings.max_seq_len - settings.max_out_len)
+        if truncated:
+            terminalreporter.write_line(truncated, yellow=True)
+        if comparison is not None:
+            flips = len(comparison.flips)
+            terminalreporter.write_line(
+                f"baseline {comparison.path} (model {comparison.model}): {len(comparison.rows)} row(s) compared, "
+                f"{flips} question(s) changed" + (f", listed in {state.run_dir / 'flips.json'}" if flips else "")
+            )
+            for note in comparison.notes:
+                terminalreporter.write_line(f"  not compared: {note}", yellow=True)
+        gate = state.gate
+        rule = gate_rule(gate.max_drop, gate.alpha, comparison.tests if comparison else 0)
+        for lines, what in (
+            (verdict.group_failures, f"{len(verdict.group_failures)} group threshold(s) not met"),
+            (verdict.regressions, f"{len(verdict.regressions)} regression(s) against the baseline, {rule}"),
+        ):
+            if lines:
+                terminalreporter.write_line(f"llmeval gate FAILED: {what} (exit status 1):", red=True, bold=True)
+                for line in lines:
+                    terminalreporter.write_line(f"  {line}", red=True)
+        if verdict.baseline_unchecked:
+            terminalreporter.write_line(
+                f"llmeval gate FAILED: {verdict.baseline_unchecked} (exit status 1); re-save the baseline with "
+                "--llm-save-baseline on the base branch",
+                red=True,
+                bold=True,
+            )
+        if verdict.subject_failures:
+            terminalreporter.write_line(
+                f"{len(verdict.subject_failures)} subject(s) below threshold (failed items above)", red=True
+            )
+        incomplete = verdict.incomplete_line()
+        if incomplete:
+            terminalreporter.write_line(f"llmeval: {incomplete}", red=True, bold=True)
+        for line in worker_lines(list(state.worker_stats.values())):
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"predictions: {state.run_dir / 'predictions' / state.settings.model_abbr}")
+        for path in state.finished.files:
+            terminalreporter.write_line(f"wrote {path}")
+        for problem in state.finished.problems:
+            terminalreporter.write_line(f"llmeval: {problem}", red=True)
+
+
+@pytest.fixture(scope="session")
+def llm_model(pytestconfig: pytest.Config) -> Any:
+    """The loaded model backend (``.model``, ``.tokenizer``, ``.generate``), shared with the subject items."""
+    state = pytestconfig.stash[STATE]
+    if not state.settings.evaluates:
+        pytest.skip("no --llm-model given")
+    return state.backend()
+
+
+@pytest.fixture(scope="session")
+def llm_settings(pytestconfig: pytest.Config) -> Settings:
+    """The validated ``--llm-*`` settings of this run."""
+    return pytestconfig.stash[STATE].settings

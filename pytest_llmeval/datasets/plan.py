@@ -1,0 +1,100 @@
+"""From dataset specs to subject plans: the data each test item evaluates, read and checked up front."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_llmeval.datasets.base import Subject
+from pytest_llmeval.datasets.suite import DatasetSpec
+from pytest_llmeval.datasets.templates import flatten_plain, render_pieces
+from pytest_llmeval.errors import LlmEvalError, MissingData
+from pytest_llmeval.records import Question
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectPlan:
+    """One test item's work: a subject of a dataset spec, its shots and questions (None until data is read)."""
+
+    spec: DatasetSpec
+    subject: Subject
+    shots: tuple[Question, ...] | None = None
+    questions: tuple[Question, ...] | None = None
+
+    @property
+    def abbr(self) -> str:
+        return self.spec.config.abbr(self.subject)
+
+    @property
+    def version(self) -> str:
+        return self.spec.config.version(self.subject)
+
+    @property
+    def minimum(self) -> float | None:
+        return self.spec.minimum(self.abbr)
+
+    @property
+    def cost(self) -> int:
+        """Characters of all full-shot prompts: a cheap stand-in for prompt tokens, to run long subjects first."""
+        if not self.questions or self.shots is None:
+            return 0
+        config = self.spec.config
+        infer = config.infer_config(self.subject)
+        benchmark = config.benchmark
+        shots = [(benchmark.fields(q, q.answer), q.answer) for q in self.shots]
+        label = infer.labels[0] if infer.labels else None
+        total = sum(
+            len(flatten_plain(render_pieces(infer, shots, benchmark.fields(q, q.answer), label)))
+            for q in self.questions
+        )
+        return total * max(len(infer.labels), 1)
+
+
+def data_root(data_dir: Path, spec: DatasetSpec) -> Path:
+    """The dataset's folder in OpenCompass's data layout, checked to exist."""
+    root = data_dir / spec.config.data_path
+    if not root.is_dir():
+        benchmark = spec.config.benchmark
+        raise MissingData(
+            f"--llm-data-dir: {root} not found, needed by {spec.config.name}; unzip OpenCompass's data archive "
+            f"(OpenCompassData-core-20240207.zip, which holds {benchmark.title}) in the repo root so that it creates "
+            f"data/{spec.config.data_path}/, or point --llm-data-dir at its data folder"
+        )
+    return root
+
+
+def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -> list[SubjectPlan]:
+    """One plan per declared subject; with a data dir, every file is read and validated now, before a model loads."""
+    config = spec.config
+    benchmark = config.benchmark
+    subjects = [benchmark.subject(key) for key in spec.subjects]
+    # A custom dataset was read when declared, so its plans always carry their rows.
+    if data_dir is None and benchmark.root is None:
+        return [SubjectPlan(spec, subject) for subject in subjects]
+    root = benchmark.root if benchmark.root is not None else data_root(data_dir, spec)  # type: ignore[arg-type]
+    wanted = {subject.key: config.infer_config(subject).shots for subject in subjects}
+    shot_split, test_split = benchmark.shot_split, benchmark.test_split
+    needed = [
+        benchmark.path(root, subject.key, split)
+        for subject in subjects
+        for split in ((shot_split, test_split) if wanted[subject.key] else (test_split,))
+    ]
+    missing = [path for path in needed if not path.is_file()]
+    if missing:
+        raise LlmEvalError(
+            f"--llm-data-dir: {missing[0]} not found ({len(missing)} file(s) missing); "
+            f"restore the data or list the subjects to run in a suite file"
+        )
+    plans = []
+    for subject in subjects:
+        count = wanted[subject.key]
+        # Zero-shot configs (ZeroRetriever) never read a shot file.
+        shots = benchmark.read(benchmark.path(root, subject.key, shot_split), shot_split) if count else ()
+        if len(shots) < count:
+            raise LlmEvalError(
+                f"{benchmark.path(root, subject.key, shot_split)}: {len(shots)} row(s), but {config.name} "
+                f"takes {count} shots from it; add rows"
+            )
+        questions = benchmark.read(benchmark.path(root, subject.key, test_split), test_split)
+        plans.append(SubjectPlan(spec, subject, shots[:count], questions[:limit]))
+    return plans

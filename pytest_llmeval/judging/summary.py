@@ -1,0 +1,132 @@
+"""The summary table: pure functions of dataset specs and subject results (``verdict`` judges it)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from pytest_llmeval.datasets.suite import DatasetSpec
+from pytest_llmeval.records import SubjectResult
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the summary table: a subject (``accuracy``) or a group (``naive_average``)."""
+
+    name: str
+    version: str
+    metric: str
+    mode: str
+    value: float | None
+    minimum: float | None
+    detail: str
+
+    def csv_cells(self) -> list[str]:
+        """The row as OpenCompass writes it: ``-`` everywhere when there is no value."""
+        if self.value is None:
+            return [self.name, "-", "-", "-", "-"]
+        return [self.name, self.version, self.metric, self.mode, f"{self.value:.2f}"]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Subject rows then group rows, per dataset, in table order."""
+
+    subject_rows: tuple[Row, ...]
+    group_rows: tuple[Row, ...]
+    deselected: tuple[str, ...] = ()  # subjects of these datasets that -k/-m left out: not part of the run
+
+    def deselected_line(self) -> str | None:
+        """One line counting the subjects a selection left out of the table, or None."""
+        if not self.deselected:
+            return None
+        return f"{_subjects(len(self.deselected))} deselected (-k/-m) and left out of the table"
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        return self.subject_rows + self.group_rows
+
+    def in_order(self, results: Mapping[str, SubjectResult]) -> list[SubjectResult]:
+        """The subjects that have a result, in table order (the order every file lists them in)."""
+        return [results[row.name] for row in self.subject_rows if row.name in results]
+
+
+def _subjects(count: int) -> str:
+    return f"{count} subject" if count == 1 else f"{count} subjects"
+
+
+def summarize(
+    specs: Sequence[DatasetSpec], results: Mapping[str, SubjectResult], selected: Collection[str] | None = None
+) -> Summary:
+    """Build the table: a subject row per declared subject, then each group's unweighted mean.
+
+    With ``selected`` (the subjects the run set out to do), subjects outside it that have no result were
+    deselected by ``-k``/``-m``: they get no row, only a count. A selected subject without a result keeps its
+    ``not run`` row. A group gets a value only when all its declared subjects ran (as OpenCompass does), so a
+    ``-k`` selection never passes off a partial average as the group's.
+    """
+    subject_rows: list[Row] = []
+    group_rows: list[Row] = []
+    deselected: list[str] = []
+    for spec in specs:
+        config = spec.config
+        benchmark = config.benchmark
+        for key in spec.subjects:
+            abbr = benchmark.abbr(key)
+            result = results.get(abbr)
+            if result is None and selected is not None and abbr not in selected:
+                deselected.append(abbr)
+                continue
+            subject_rows.append(
+                Row(
+                    name=abbr,
+                    version=result.version if result else "-",
+                    metric="accuracy",
+                    mode=config.mode_of(benchmark.subject(key)),
+                    value=result.accuracy if result else None,
+                    minimum=spec.minimum(abbr),
+                    detail=f"{result.correct}/{result.total}" if result else "not run",
+                )
+            )
+        metrics = {group.name: group.metric for group in benchmark.groups}
+        for name, members in spec.groups():
+            ran = [
+                (results[benchmark.abbr(key)], benchmark.subject(key).weight)
+                for key in members
+                if benchmark.abbr(key) in results
+            ]
+            complete = len(ran) == len(members)
+            metric = metrics[name]
+            modes = {config.mode_of(benchmark.subject(key)) for key in members}
+            group_rows.append(
+                Row(
+                    name=name,
+                    version="-",
+                    metric=metric,
+                    mode=modes.pop() if len(modes) == 1 else "mixed",
+                    value=_average(ran, metric) if complete else None,
+                    minimum=spec.minimum(name),
+                    detail=_subjects(len(members)) if complete else f"{len(ran)}/{len(members)} subjects ran",
+                )
+            )
+    return Summary(tuple(subject_rows), tuple(group_rows), tuple(deselected))
+
+
+def _average(ran: Sequence[tuple[SubjectResult, int]], metric: str) -> float:
+    """naive_average: the plain mean of accuracies; weighted_average: weighted by each subject's weight."""
+    if metric == "weighted_average":
+        return sum(r.accuracy * w for r, w in ran) / sum(w for _, w in ran)
+    return sum(r.accuracy for r, _ in ran) / len(ran)
+
+
+def truncation_note(results: Sequence[SubjectResult], max_prompt_tokens: int) -> str | None:
+    """One line counting the prompts cut to ``max_seq_len - max_out_len`` tokens, per subject; None if none were."""
+    counts = [(r.abbr, r.truncated) for r in results if r.truncated]
+    if not counts:
+        return None
+    total = sum(count for _, count in counts)
+    where = ", ".join(f"{abbr} {count}" for abbr, count in counts)
+    return (
+        f"truncated: {total} prompt(s) longer than {max_prompt_tokens} tokens (max-seq-len - max-out-len) "
+        f"were cut on the tokenizer's truncation side, as OpenCompass cuts them: {where}"
+    )

@@ -1,0 +1,193 @@
+"""Every pass/fail decision of a run, made here and only here.
+
+Items ask ``subject_failure`` as they finish; at the end ``judge`` decides the whole run (thresholds, the
+baseline comparison, errors), and the terminal summary, the exit status and every file read that one
+``Verdict``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pytest_llmeval.judging.compare import Comparison, RowChange
+from pytest_llmeval.judging.summary import Row, Summary
+from pytest_llmeval.names import literal
+from pytest_llmeval.records import SubjectResult
+
+DEFAULT_MAX_DROP = 1.0  # points: a smaller drop is not worth a red build even when it is real
+DEFAULT_ALPHA = 0.05  # family-wise: the chance that an unchanged model fails the gate at all
+
+
+def below(value: float, minimum: float) -> str:
+    """``value < minimum`` with two decimals, or as many more as it takes to show the two differ."""
+    for decimals in range(2, 16):
+        shown, limit = f"{value:.{decimals}f}", f"{minimum:.{decimals}f}"
+        if shown != limit:
+            return f"{shown} < {limit}"
+    return f"{value!r} < {minimum!r}"
+
+
+def threshold_failed(value: float | None, minimum: float | None) -> bool:
+    return value is not None and minimum is not None and value < minimum
+
+
+def subject_failure(result: SubjectResult, minimum: float | None) -> str | None:
+    """The one-line reason a subject fails its threshold, or None when it passes."""
+    if not threshold_failed(result.accuracy, minimum):
+        return None
+    assert minimum is not None
+    line = f"{result.abbr}: accuracy {below(result.accuracy, minimum)} ({result.correct}/{result.total} correct)"
+    hint = unanswered(result)
+    return f"{line}; {hint}" if hint else line
+
+
+def unanswered(result: SubjectResult) -> str | None:
+    """What the predictions looked like when not one answer could be read from them, or None.
+
+    A model that says nothing usable scores like one that knows nothing; the reader needs to tell the two apart.
+    """
+    if not result.outcomes or any(o.scores for o in result.outcomes):
+        return None  # ppl: every answer is a label the model scored
+    sample = next((o.prediction for o in result.outcomes if o.prediction.strip()), None)
+    if sample is None:
+        # Even then an option-matching evaluator may pick a closest option: the score alone would not tell.
+        return (
+            "every prediction is empty: the model ended at once or emitted only special tokens "
+            "(check --llm-hf-type and the chat template)"
+        )
+    if any(o.answer for o in result.outcomes):
+        return None
+    undecodable = " (\ufffd stands for bytes that are not UTF-8)" if "\ufffd" in sample else ""
+    return f"no answer found in any prediction, e.g. {literal(sample)}{undecodable}"
+
+
+def group_failure(row: Row) -> str | None:
+    """The one-line reason a group or overall average fails its threshold, or None."""
+    if not threshold_failed(row.value, row.minimum):
+        return None
+    assert row.value is not None and row.minimum is not None
+    kind = row.metric.replace("_", " ")
+    return f"{row.name}: average {below(row.value, row.minimum)} ({kind} of {row.detail})"
+
+
+def unchecked_gates(summary: Summary) -> list[str]:
+    """Group thresholds that could not be judged because not every member subject ran."""
+    return [
+        f"{row.name}: threshold {row.minimum:.2f} not checked ({row.detail})"
+        for row in summary.group_rows
+        if row.minimum is not None and row.value is None
+    ]
+
+
+def p_text(p: float) -> str:
+    return f"{p:.4f}" if p >= 0.0001 else f"{p:.1e}"
+
+
+def change_line(row: RowChange) -> str:
+    """``ceval: 40.39 → 36.10 (-4.29 pts, 31 right→wrong, 9 wrong→right, p=0.0006)``; p is Holm-adjusted."""
+    change = row.change
+    return (
+        f"{row.name}: {row.before:.2f} → {row.after:.2f} ({row.delta:+.2f} pts, {change.right_to_wrong} right→wrong, "
+        f"{change.wrong_to_right} wrong→right, p={p_text(row.p_adjusted)})"
+    )
+
+
+def gate_rule(max_drop: float, alpha: float, tests: int) -> str:
+    """The baseline gate in words, as every output states it."""
+    return (
+        f"a drop of more than {max_drop:.2f} pts with p < {alpha:g} "
+        f"(McNemar's exact test, Holm-adjusted over {tests} paired test(s))"
+    )
+
+
+def regressed(row: RowChange, max_drop: float, alpha: float) -> bool:
+    """Worse by more than ``max_drop`` points, and by more than chance would explain."""
+    return row.delta < -max_drop and row.p_adjusted < alpha
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    subject_failures: tuple[str, ...] = ()  # thresholds; their items failed already
+    group_failures: tuple[str, ...] = ()
+    regressions: tuple[str, ...] = ()  # against the baseline
+    unchecked: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    baseline_unchecked: str | None = None  # a baseline was given but nothing could be compared with it
+    failed_rows: frozenset[str] = frozenset()
+    # Selected subjects with neither a result nor an error: the run was interrupted or a worker vanished.
+    missing: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def passed(self) -> bool:
+        """False for any failure, and for a run that did not finish: an unchecked gate is not a passed one."""
+        return not (
+            self.subject_failures
+            or self.group_failures
+            or self.regressions
+            or self.errors
+            or self.baseline_unchecked
+            or self.missing
+        )
+
+    @property
+    def failures(self) -> list[str]:
+        """The gates that failed: thresholds, then regressions against the baseline."""
+        return [*self.subject_failures, *self.group_failures, *self.regressions]
+
+    def lines(self) -> list[str]:
+        """Every reason the run did not pass, one line each, in the order reports list them."""
+        lines = [*self.failures, *self.errors]
+        return lines + [line for line in (self.baseline_unchecked, self.incomplete_line()) if line]
+
+    def incomplete_line(self) -> str | None:
+        if not self.missing:
+            return None
+        shown = ", ".join(self.missing[:5]) + (f" and {len(self.missing) - 5} more" if len(self.missing) > 5 else "")
+        return (
+            f"run INCOMPLETE: {len(self.missing)} selected subject(s) have no result (the run stopped early, "
+            f"was interrupted, or their worker died): {shown}; the finished ones are summarised and kept, and a "
+            "re-run with the result cache (the default) skips them"
+        )
+
+    @property
+    def fails_run(self) -> bool:
+        """Failures no item carries, which must still turn the exit status red."""
+        return bool(self.group_failures or self.regressions or self.baseline_unchecked)
+
+
+def judge(
+    summary: Summary,
+    results: Mapping[str, SubjectResult],
+    errors: Sequence[str] = (),
+    comparison: Comparison | None = None,
+    max_drop: float = DEFAULT_MAX_DROP,
+    alpha: float = DEFAULT_ALPHA,
+    missing: Sequence[str] = (),
+) -> Verdict:
+    subject_failures = [
+        line
+        for row in summary.subject_rows
+        if row.name in results and (line := subject_failure(results[row.name], row.minimum))
+    ]
+    group_lines = {row.name: line for row in summary.group_rows if (line := group_failure(row))}
+    worse = [row for row in comparison.rows if regressed(row, max_drop, alpha)] if comparison else []
+    failed_rows = {row.name for row in summary.subject_rows if threshold_failed(row.value, row.minimum)}
+    failed_rows |= set(group_lines) | {row.name for row in worse}
+    nothing_compared = None
+    if comparison is not None and not comparison.rows:
+        nothing_compared = f"no subject of this run could be compared with the baseline {comparison.path}"
+    return Verdict(
+        subject_failures=tuple(subject_failures),
+        group_failures=tuple(group_lines.values()),
+        regressions=tuple(change_line(row) for row in worse),
+        unchecked=tuple(unchecked_gates(summary)),
+        errors=tuple(errors),
+        baseline_unchecked=nothing_compared,
+        failed_rows=frozenset(failed_rows),
+        missing=tuple(missing),
+    )

@@ -1,0 +1,107 @@
+"""``pytest --llm-list [PATTERN ...]``: the model presets and dataset configs that match, like OpenCompass's
+``tools/list_configs.py``; pure functions from the tables to text."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from pytest_llmeval.backends.presets import PRESETS
+from pytest_llmeval.datasets.configs import CONFIGS
+from pytest_llmeval.datasets.suite import SUITE_PATTERN, DatasetSpec, parse_suite
+from pytest_llmeval.errors import LlmEvalError
+from pytest_llmeval.reports.files import aligned_table
+
+
+def _matches(name: str, patterns: Sequence[str]) -> bool:
+    """A pattern matches as a substring (``ceval``) or as a glob (``*_ppl``); no pattern matches everything."""
+    return not patterns or any(p in name or fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def model_rows(patterns: Sequence[str]) -> list[list[str]]:
+    return [[p.name, p.description] for p in PRESETS.values() if _matches(p.name, patterns)]
+
+
+def dataset_rows(patterns: Sequence[str], data_dir: Path) -> list[list[str]]:
+    rows = []
+    for config in dict.fromkeys(CONFIGS.values()):  # each config once, in declaration order
+        if not (_matches(config.name, patterns) or _matches(config.hashed_name, patterns)):
+            continue
+        benchmark = config.benchmark
+        folder = data_dir / config.data_path
+        what = f"{benchmark.title} {config.mode}, {len(benchmark.subjects)} subjects, {benchmark.test_split} split"
+        found = sum(benchmark.path(folder, s.key, benchmark.test_split).is_file() for s in benchmark.subjects)
+        total = len(benchmark.subjects)
+        present = "yes" if found == total else f"{found}/{total} subjects (OpenCompassData-core-20240207.zip)"
+        rows.append([config.name, config.hashed_name, what, str(folder), present])
+    return rows
+
+
+_SKIPPED_DIRS = {"node_modules", "outputs", "__pycache__", "venv", "site-packages"}
+
+
+def find_suites(roots: Sequence[Path]) -> list[Path]:
+    """The suite files pytest would collect under ``roots`` (hidden folders, virtualenvs and outputs skipped)."""
+    found: list[Path] = []
+    for root in roots:
+        if root.is_file():
+            found += [root] if fnmatch.fnmatch(root.name, SUITE_PATTERN) else []
+            continue
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
+            found += [Path(folder) / name for name in sorted(files) if fnmatch.fnmatch(name, SUITE_PATTERN)]
+    return list(dict.fromkeys(found))
+
+
+def custom_rows(
+    patterns: Sequence[str], suites: Sequence[Path], extra: Sequence[DatasetSpec] = ()
+) -> tuple[list[list[str]], list[str]]:
+    """One row per custom dataset that the suites (or ``--llm-custom-dataset``) declare, and each suite's error."""
+    rows, problems = [], []
+    declared: list[tuple[str, DatasetSpec]] = [("--llm-custom-dataset", spec) for spec in extra]
+    for suite in suites:
+        try:
+            declared += [(str(suite), spec) for spec in parse_suite(suite) if spec.source is not None]
+        except LlmEvalError as error:
+            problems.append(str(error))
+    for where, spec in declared:
+        config = spec.config
+        if not _matches(config.name, patterns):
+            continue
+        benchmark = config.benchmark
+        kinds = sorted({f"{s.keywords[0]} {config.mode_of(s)}" for s in benchmark.subjects})
+        size = sum(
+            len(benchmark.read(benchmark.path(benchmark.root, s.key, "test"), "test")) for s in benchmark.subjects
+        )  # type: ignore[arg-type]
+        files = len(benchmark.subjects)
+        what = f"{' + '.join(kinds)}, {files} file{'s' if files > 1 else ''}, {size} rows"
+        rows.append([config.name, where, what, benchmark.data_path, "yes"])
+    return rows, problems
+
+
+def render_listing(
+    patterns: Sequence[str], data_dir: Path, suites: Sequence[Path] = (), extra: Sequence[DatasetSpec] = ()
+) -> str:
+    models = model_rows(patterns)
+    datasets = dataset_rows(patterns, data_dir)
+    customs, problems = custom_rows(patterns, suites, extra)
+    parts = []
+    if models:
+        parts.append("Model presets (--llm-preset NAME)\n" + aligned_table([["name", "what"], *models]))
+    if datasets:
+        header = ["config", "OpenCompass name", "what", "data", "data present"]
+        parts.append(
+            "Dataset configs (--llm-datasets NAME, or config = NAME in a suite)\n" + aligned_table([header, *datasets])
+        )
+    if customs:
+        header = ["dataset", "declared in", "what", "data", "data present"]
+        parts.append(
+            "Your own datasets (path = … in a suite, or --llm-custom-dataset)\n" + aligned_table([header, *customs])
+        )
+    notes = "".join(f"suite not read: {problem}\n" for problem in problems)
+    if not parts:
+        names = sorted({*PRESETS, *(c.name for c in CONFIGS.values())})
+        return f"nothing matches {' '.join(patterns)}; names: {', '.join(names)}\n" + notes
+    return "\n\n".join(parts) + "\n" + ("\n" + notes if notes else "")
