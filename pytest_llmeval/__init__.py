@@ -15,4 +15,4 @@ layers before it (``tests/unit/test_layout.py`` checks this):
 ``demo`` and ``tiny`` (the demo and its tiny offline model) sit outside the pipeline.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

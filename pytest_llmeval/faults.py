@@ -22,7 +22,7 @@ _UNWRITABLE = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, e
 
 # Where transformers keeps the code of trust_remote_code checkpoints once imported.
 _REMOTE_CODE_MODULES = "transformers_modules"
-INTERNLM2_EXTRA = "pip install 'pytest-llmeval[internlm2]'"
+INTERNLM2_EXTRA = "pip install 'pytest-llm-regression[internlm2]'"
 
 # Import names and transformers' library names whose pip package is called something else.
 _PIP_NAMES = {

@@ -825,7 +825,7 @@ CATALOG = [
     Fault(
         "remote-code-missing-package",
         "the model's own code imports a package that is not installed",
-        "--llm-model rc: could not load: missing Python package llmeval_absent_package: pip install llmeval_absent_package (InternLM2: pip install 'pytest-llmeval[internlm2]')",
+        "--llm-model rc: could not load: missing Python package llmeval_absent_package: pip install llmeval_absent_package (InternLM2: pip install 'pytest-llm-regression[internlm2]')",
         FAILED,
         "the table and llmeval.json (passed: false, the error, the subjects not run); no predictions",
         remote_code("missing_package"),

@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from pytest_llmeval import __version__
 from pytest_llmeval.backends.protocol import Backend
 from pytest_llmeval.prompts import Message
 from pytest_llmeval.settings import Settings
@@ -127,7 +128,10 @@ def fingerprint(store: Store, settings: Settings, device_kind: str) -> str:
         "end_str": settings.end_str,
         "prefix_cache": settings.prefix_cache,
         "device": device_kind,
-        "versions": {name: _version(name) for name in ("pytest-llmeval", "torch", "transformers", "tokenizers")},
+        "versions": {
+            "plugin": __version__,  # this package's own, whatever name it was installed under
+            **{name: _version(name) for name in ("torch", "transformers", "tokenizers")},
+        },
         # The code that computes results: an editable install keeps its version number across edits.
         "code": [
             hashlib.sha256((Path(__file__).parent / name).read_bytes()).hexdigest()

@@ -43,7 +43,7 @@ def _client(settings: Settings, timeout: float, retries: int) -> Any:
         import openai
     except ImportError:
         raise LlmEvalError(
-            "--llm-backend openai needs the openai package: pip install 'pytest-llmeval[openai]'"
+            "--llm-backend openai needs the openai package: pip install 'pytest-llm-regression[openai]'"
         ) from None
     # Servers that check no key still want the header; the key itself is only ever sent, never shown.
     key = os.environ.get(settings.api_key_env) or "EMPTY"

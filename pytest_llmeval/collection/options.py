@@ -133,7 +133,7 @@ def single_value_flags() -> frozenset[str]:
 
 def add_options(parser: pytest.Parser) -> None:
     """Register every ``--llm-*`` option in one group, each with its ini twin."""
-    group = parser.getgroup("llmeval", "model regression testing (pytest-llmeval)")
+    group = parser.getgroup("llmeval", "model regression testing (pytest-llm-regression)")
     for name, metavar, help_text, _ in _OPTIONS:
         group.addoption(f"--llm-{name}", dest=dest(name), metavar=metavar, default=None, help=help_text)
         parser.addini(dest(name), help_text, default=None)

@@ -22,6 +22,7 @@ from pytest_llmeval.backends.choose import check_reachable
 from pytest_llmeval.backends.devices import auto_workers, check_worker_count, claim_devices, count_gpus, gpu_visible
 from pytest_llmeval.backends.hf_files import DTYPE_KEYS
 from pytest_llmeval.collection import options
+from pytest_llmeval.collection.conflicts import clash as installed_clash
 from pytest_llmeval.collection.invocation import repair_or_refuse
 from pytest_llmeval.collection.items import PROGRESS, STATE, DatasetNode, SubjectItem, SuiteFile
 from pytest_llmeval.collection.session import RunState, new_run_dir
@@ -73,6 +74,9 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """``--llm-list``: print the matching presets and configs and exit 0 without collecting, as ``--markers`` does."""
     if config.option.llm_list is None:
         return None
+    clash = installed_clash()
+    if clash:
+        raise pytest.UsageError(clash)
     from pytest_llmeval.reports.listing import find_suites, render_listing
 
     roots = [Path(arg.split("::")[0]) for arg in config.args] or [config.rootpath]
@@ -88,10 +92,15 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "llmeval: a dataset subject evaluated by pytest-llmeval")
+    config.addinivalue_line("markers", "llmeval: a dataset subject evaluated by pytest-llm-regression")
     for family in sorted(BENCHMARKS):
-        config.addinivalue_line("markers", f"{family}: a {BENCHMARKS[family].title} subject (pytest-llmeval)")
-    config.addinivalue_line("markers", f"{CUSTOM_MARKER}: a subject of your own dataset (pytest-llmeval)")
+        config.addinivalue_line("markers", f"{family}: a {BENCHMARKS[family].title} subject (pytest-llm-regression)")
+    config.addinivalue_line("markers", f"{CUSTOM_MARKER}: a subject of your own dataset (pytest-llm-regression)")
+    clash = installed_clash()
+    if clash and any(
+        config.getoption(options.dest(n)) or config.getini(options.dest(n)) for n in ("model", "api-base")
+    ):
+        raise pytest.UsageError(clash)  # first: any other line could come from the other package's files
     settings = options.read_settings(config)
     try:
         if _is_worker(config):

@@ -20,7 +20,7 @@ from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.records import SubjectResult
 from pytest_llmeval.settings import Settings
 
-FORMAT = "pytest-llmeval baseline"
+FORMAT = "pytest-llmeval baseline"  # kept under the new name, so baselines saved before it still read
 FORMAT_VERSION = 1
 ANSWER_CHARS = 120  # a qa answer can be a paragraph; the flips file shows this much of the baseline's
 # The settings that change what a model answers; paths and cache folders differ between machines.
@@ -113,11 +113,11 @@ def read_baseline(path: Path, option: str = "--llm-baseline") -> Baseline:
         problem = "it ends early (truncated)" if cut else "it is not valid JSON"
         raise LlmEvalError(f"{where}: {problem} at line {error.lineno}, column {error.colno}; {resave}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise LlmEvalError(f'{where}: not a pytest-llmeval baseline (no "format": "{FORMAT}"); {resave}')
+        raise LlmEvalError(f'{where}: not a pytest-llm-regression baseline (no "format": "{FORMAT}"); {resave}')
     version = data.get("format_version")
     if version != FORMAT_VERSION:
         raise LlmEvalError(
-            f"{where}: baseline format version {version!r}, this pytest-llmeval {__version__} reads version "
+            f"{where}: baseline format version {version!r}, this pytest-llm-regression {__version__} reads version "
             f"{FORMAT_VERSION}; {resave}"
         )
     try:

@@ -65,10 +65,10 @@ def valid() -> dict:
         ("", r"it ends early \(truncated\) at line 1, column 1; re-save it"),
         ("TRUNCATED", r"it ends early \(truncated\) at line \d+, column \d+; re-save it"),
         ("{not json}", r"it is not valid JSON at line 1, column 2"),
-        ('{"subjects": {}}', r'not a pytest-llmeval baseline \(no "format": "pytest-llmeval baseline"\)'),
+        ('{"subjects": {}}', r'not a pytest-llm-regression baseline \(no "format": "pytest-llmeval baseline"\)'),
         (
             json.dumps({"format": FORMAT, "format_version": 99}),
-            r"baseline format version 99, this pytest-llmeval \S+ reads version 1; re-save it",
+            r"baseline format version 99, this pytest-llm-regression \S+ reads version 1; re-save it",
         ),
         ("NO_SUBJECTS", r"malformed: subjects should be an object"),
         ("BAD_ENTRY", r"malformed: subjects\.ceval-law\.questions\.\w+ should be a 16-digit key and \[0 or 1"),

@@ -37,7 +37,7 @@ def test_missing_package_names_the_pip_install(error, package):
     text = reason(error)
     assert (
         text
-        == f"missing Python package {package}: pip install {package} (InternLM2: pip install 'pytest-llmeval[internlm2]')"
+        == f"missing Python package {package}: pip install {package} (InternLM2: pip install 'pytest-llm-regression[internlm2]')"
     )
 
 
@@ -53,7 +53,7 @@ def test_get_max_length_names_the_transformers_to_install():
     error = AttributeError("'DynamicCache' object has no attribute 'get_max_length'")
     assert reason(error) == (
         "the model's own code (trust_remote_code) calls get_max_length, which transformers 4.57.1 no longer has: "
-        "pip install transformers==4.48.3 (or pip install 'pytest-llmeval[internlm2]')"
+        "pip install transformers==4.48.3 (or pip install 'pytest-llm-regression[internlm2]')"
     )
 
 
