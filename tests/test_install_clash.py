@@ -51,3 +51,4 @@ def test_without_a_model_the_repo_s_own_tests_still_run(project, monkeypatch):
     project.makepyfile(test_plain="def test_plain():\n    assert True\n")
     result = project.runpytest_subprocess("test_plain.py", "-p", "no:cacheprovider")
     assert result.ret == 0
+    result.stdout.fnmatch_lines(["llmeval: the unrelated package pytest-llmeval 0.0.0 is installed beside *"])

@@ -164,9 +164,10 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    clash = installed_clash()  # runs without a model are not refused, but are told
     state = config.stash.get(STATE, None)
     if state is None or not state.settings.evaluates:
-        return []
+        return [f"llmeval: {clash}"] if clash else []
     s = state.settings
     what = f"model {s.model}" if s.model else f"server {s.api_base} model {s.api_model}, concurrency {s.concurrency}"
     lines = [

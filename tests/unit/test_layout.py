@@ -20,7 +20,7 @@ LAYERS = (
     ("judging",),
     ("runner",),
     ("reports",),
-    ("collection",),
+    ("collection", "plugin"),  # plugin.py: the entry point, re-exporting collection/plugin.py
     ("demo", "tiny"),  # tools around the pipeline: the demo and the tiny model builder
 )
 STAGES = ("datasets", "backends", "judging", "reports", "collection")
