@@ -287,15 +287,9 @@ class HFBackend(TokenizerOnly):
 
     def _continue_right_padded(self, prefix_cache: Any, size: int, tails: Sequence[Sequence[int]]) -> torch.Tensor:
         """Logits of every tail continued from a ``size``-token prefix cache, tails padded on the right."""
-        pad = self.tokenizer.pad_token_id
-        width = max(len(t) for t in tails)
-        ids = torch.full((len(tails), width), pad if pad is not None else 0, dtype=torch.long)
-        mask = torch.zeros((len(tails), size + width), dtype=torch.long)
-        mask[:, :size] = 1
-        for row, tail in enumerate(tails):
-            ids[row, : len(tail)] = torch.tensor(list(tail))
-            mask[row, size : size + len(tail)] = 1
-        positions = torch.arange(size, size + width).unsqueeze(0).expand(len(tails), -1)
+        ids, own = _padded(tails, self.tokenizer.pad_token_id, left=False)
+        mask = torch.cat([torch.ones((len(tails), size), dtype=torch.long), own], dim=1)
+        positions = torch.arange(size, size + ids.shape[1]).unsqueeze(0).expand(len(tails), -1)
         device = self.model.device
         return self.model(
             input_ids=ids.to(device),
@@ -386,17 +380,10 @@ class HFBackend(TokenizerOnly):
         Laid out ``[prefix][padding][own tokens]``: the model derives positions from the attention mask, so
         every token keeps the position and context it has in the left-padded whole prompt.
         """
-        pad = self.tokenizer.pad_token_id
         size = len(prefix)
-        width = max(len(row) for row in rows) - size
-        ids = torch.full((len(rows), size + width), pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), size + width), dtype=torch.long)
-        ids[:, :size] = torch.tensor(list(prefix))
-        mask[:, :size] = 1
-        for line, row in enumerate(rows):
-            tail = row[size:]
-            ids[line, size + width - len(tail) :] = torch.tensor(list(tail))
-            mask[line, size + width - len(tail) :] = 1
+        tails, own = _padded([row[size:] for row in rows], self.tokenizer.pad_token_id, left=True)
+        ids = torch.cat([torch.tensor([list(prefix)] * len(rows), dtype=torch.long), tails], dim=1)
+        mask = torch.cat([torch.ones((len(rows), size), dtype=torch.long), own], dim=1)
         device = self.model.device
         return self.model.generate(
             input_ids=ids.to(device),
@@ -447,14 +434,7 @@ class HFBackend(TokenizerOnly):
         return next((problem for problem in checks if problem), None)
 
     def _probe_forward(self, prefix: list[int], rows: list[list[int]]) -> str | None:
-        pad = self.tokenizer.pad_token_id
-        pad = pad if pad is not None else 0
-        width = max(len(row) for row in rows)
-        ids = torch.full((len(rows), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for line, row in enumerate(rows):
-            ids[line, : len(row)] = torch.tensor(row)
-            mask[line, : len(row)] = 1
+        ids, mask = _padded(rows, self.tokenizer.pad_token_id, left=False)
         device = self.model.device
         whole = self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
         _, cache = self._prefix(prefix)
@@ -470,13 +450,7 @@ class HFBackend(TokenizerOnly):
         config.min_new_tokens = 2  # both steps, even where the first token is a stop token
         config.output_logits = True
         config.return_dict_in_generate = True
-        pad = self.tokenizer.pad_token_id
-        width = max(len(row) for row in rows)
-        ids = torch.full((len(rows), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for line, row in enumerate(rows):
-            ids[line, width - len(row) :] = torch.tensor(row)
-            mask[line, width - len(row) :] = 1
+        ids, mask = _padded(rows, self.tokenizer.pad_token_id, left=True)
         device = self.model.device
         whole = self.model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), generation_config=config)
         _, cache = self._prefix(prefix, **self._last_logits_only)
@@ -527,6 +501,18 @@ def repeat_cache(cache: Any, rows: int) -> Any:
     repeated = copy.deepcopy(cache)
     repeated.batch_repeat_interleave(rows)
     return repeated
+
+
+def _padded(rows: Sequence[Sequence[int]], pad: int | None, left: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token rows as one batch (ids, attention mask), padded with ``pad`` on the left or on the right."""
+    width = max(len(row) for row in rows)
+    ids = torch.full((len(rows), width), pad if pad is not None else 0, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for line, row in enumerate(rows):
+        span = slice(width - len(row), width) if left else slice(0, len(row))
+        ids[line, span] = torch.tensor(list(row), dtype=torch.long)
+        mask[line, span] = 1
+    return ids, mask
 
 
 def _compare(how: str, pairs: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> str | None:
