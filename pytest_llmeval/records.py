@@ -177,7 +177,8 @@ def shared_prefix_of(workers: Sequence[WorkerStats]) -> str:
 
 def probe_refusal(workers: Sequence[WorkerStats]) -> str | None:
     """Why the model's load-time probe turned the shared-prefix path off, when it did (not the user's flag)."""
-    for path in shared_prefix_of(workers).split("; "):
+    for worker in sorted(workers, key=lambda w: w.worker):
+        path = worker.shared_prefix
         if path.startswith("off: ") and path != "off: --llm-no-prefix-cache":
             return path.removeprefix("off: ")
     return None

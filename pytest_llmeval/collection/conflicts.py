@@ -7,6 +7,7 @@ two distributions write one folder of modules, and a run would fail in ways that
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import metadata
 
 THIS = "pytest-llm-regression"
@@ -15,6 +16,7 @@ OTHER = "pytest-llmeval"
 FORMER_SUMMARY = "Model regression testing as pytest items"
 
 
+@cache  # asked at start-up and again by the header: one look at the installed distributions
 def clash() -> str | None:
     """One line naming the other installed distribution and the fix, or None when there is none."""
     try:
