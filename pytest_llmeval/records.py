@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 
@@ -31,6 +31,18 @@ class Question:
         so a reordered file still pairs up and an edited question is never compared with its old self."""
         content = json.dumps([self.question, list(self.choices), self.answer, [list(c) for c in self.columns]])
         return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class StopRule:
+    """When an extraction rule's answer can no longer change as more text is generated.
+
+    ``fixed(text)`` is true once no continuation of ``text`` can change the answer the rule extracts, so a
+    backend may stop generating there; ``name`` says which rule it is (the result cache keys on it).
+    """
+
+    name: str
+    fixed: Callable[[str], bool]
 
 
 @dataclass(frozen=True, slots=True)
