@@ -24,6 +24,7 @@ class Question:
     # Built-in benchmarks leave it empty and name their fields themselves (``Benchmark.fields``).
     columns: tuple[tuple[str, str], ...] = ()
     output_column: str | None = None  # which of ``columns`` holds the gold answer
+    tag: str = ""  # which subject's slice of a shared file the row is (MATH: its problem type)
 
     @property
     def key(self) -> str:
@@ -44,6 +45,39 @@ class StopRule:
     name: str
     fixed: Callable[[str], bool]
 
+    def reached(self, text: str, end: str | None = None) -> bool:
+        """Whether generation may stop after ``text`` (decoded so far) without changing the extracted answer.
+
+        ``fixed`` is asked about the part of ``text`` that later tokens cannot rewrite: decoding a longer
+        sequence can still turn trailing replacement characters (a character's first bytes) into that
+        character, and drop a trailing space (tokenizers' clean-up of " ." and " ,"). With an ``end`` string
+        (the chat stop the backend cuts predictions at) the prediction is final once ``end`` appears, and a
+        trailing piece of ``end`` is left out, since ``end`` may yet complete there.
+        """
+        if end and end in text:
+            return True
+        view = _settled_part(text)
+        if end:
+            view = _settled_part(view[: len(view) - _partial_suffix(view, end)])
+        return self.fixed(view)
+
+
+def _settled_part(text: str) -> str:
+    """``text`` without trailing whitespace and replacement characters, however they interleave."""
+    while True:
+        shorter = text.rstrip().rstrip("\ufffd")
+        if shorter == text:
+            return text
+        text = shorter
+
+
+def _partial_suffix(text: str, end: str) -> int:
+    """The length of the longest suffix of ``text`` that is a proper prefix of ``end``."""
+    for size in range(min(len(text), len(end) - 1), 0, -1):
+        if text.endswith(end[:size]):
+            return size
+    return 0
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -62,6 +96,8 @@ class Outcome:
     # Set where correctness is not ``answer == gold``: a regular expression or a list of accepted answers.
     judged: bool | None = None
     key: str = ""  # the question's fingerprint (``Question.key``)
+    # Generation ended where the extracted answer became fixed (``StopRule``), before max-out-len or EOS.
+    stopped: bool = False
 
     @property
     def correct(self) -> bool:
@@ -83,7 +119,15 @@ class Outcome:
             scores=tuple(data.get("scores", ())),
             judged=data.get("judged"),
             key=data.get("key", ""),
+            stopped=data.get("stopped", False),
         )
+
+
+def percentage(correct: int, total: int, of_count: bool) -> float:
+    """``correct`` of ``total`` in percent: ``100 * correct / total`` when ``of_count``, else ``correct / total * 100``."""
+    if not total:
+        return 0.0
+    return 100 * correct / total if of_count else correct / total * 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +141,8 @@ class SubjectResult:
     outcomes: tuple[Outcome, ...]
     seconds: float
     worker: str
+    metric: str = "accuracy"  # the evaluator's name for the number (BBH's: score)
+    percent_of_count: bool = False  # 100 * correct / total (see ``accuracy``)
 
     @property
     def total(self) -> int:
@@ -112,9 +158,13 @@ class SubjectResult:
 
     @property
     def accuracy(self) -> float:
-        # mean * 100, in this order, so the float is the one OpenCompass writes
-        # (e.g. 9/19 -> 47.368421052631575, where 900/19 gives ...58).
-        return self.correct / self.total * 100 if self.total else 0.0
+        """The percentage of correct answers, computed in the order of operations of the config's evaluator.
+
+        AccEvaluator takes mean * 100, Gsm8kEvaluator, MATHEvaluator and BBH's 100 * correct / count; the
+        floats can differ in the last bits (9/19: 47.368421052631575 against ...58), and results files hold
+        them whole.
+        """
+        return percentage(self.correct, self.total, self.percent_of_count)
 
     def to_json(self) -> dict:
         return {
@@ -128,6 +178,8 @@ class SubjectResult:
             "truncated": self.truncated,
             "seconds": self.seconds,
             "worker": self.worker,
+            "metric": self.metric,
+            "percent_of_count": self.percent_of_count,
             "outcomes": [o.to_json() for o in self.outcomes],
         }
 
@@ -141,6 +193,8 @@ class SubjectResult:
             outcomes=tuple(Outcome.from_json(o) for o in data["outcomes"]),
             seconds=data["seconds"],
             worker=data["worker"],
+            metric=data.get("metric", "accuracy"),
+            percent_of_count=data.get("percent_of_count", False),
         )
 
 

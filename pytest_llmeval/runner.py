@@ -13,9 +13,11 @@ from pytest_llmeval.backends.protocol import Backend
 from pytest_llmeval.datasets.plan import SubjectPlan
 from pytest_llmeval.datasets.templates import Piece, flatten_chatml, flatten_plain, render_pieces
 from pytest_llmeval.faults import out_of_memory
-from pytest_llmeval.judging.scoring import RULES
+from pytest_llmeval.judging.reasoning import bot_turn
+from pytest_llmeval.judging.scoring import GOLD_EQUALITY, RULES
+from pytest_llmeval.judging.stopping import STOPS
 from pytest_llmeval.prompts import Message, Prompt, fit_prompt
-from pytest_llmeval.records import Outcome, Question, SubjectResult
+from pytest_llmeval.records import Outcome, Question, StopRule, SubjectResult
 from pytest_llmeval.settings import Settings
 
 OnBatch = Callable[[int], None]
@@ -129,22 +131,27 @@ def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch:
     max_out_len = config.infer_config(plan.subject).max_out_len or settings.max_out_len
     max_prompt_tokens = settings.max_seq_len - max_out_len
     prompts = build_prompts(plan, backend, settings)
+    rule = config.scoring_of(plan.subject)
+    cut = config.bot_turn and settings.meta_template == "chatml"
+    stop = stop_rule(rule, settings, cut)
     predictions: list[str] = []
     path = shared_prefix(backend, settings, "generate_all")
     if path == "on":
         # The subject's shared shots run once; batches longest first; outputs back in file order.
         texts = [p.text for p in prompts]
-        predictions = backend.generate_all(texts, max_out_len, max_prompt_tokens, settings.batch_size, on_batch)  # type: ignore[attr-defined]
+        predictions = backend.generate_all(  # type: ignore[attr-defined]
+            texts, max_out_len, max_prompt_tokens, settings.batch_size, on_batch, stop=stop
+        )
     else:
         for start in range(0, len(prompts), settings.batch_size):
             batch = [p.text for p in prompts[start : start + settings.batch_size]]
-            predictions += backend.generate(batch, max_out_len, max_prompt_tokens)
+            predictions += backend.generate(batch, max_out_len, max_prompt_tokens, stop=stop)  # type: ignore[call-arg]
             on_batch(len(predictions))
-    rule = config.scoring_of(plan.subject)
     judge = RULES[rule]
+    stops = stop is not None and getattr(backend, "stops_early", False)
     outcomes = []
     for question, prompt, prediction in zip(plan.questions, prompts, predictions, strict=True):
-        answer, correct = judge(prediction, question)
+        answer, correct = judge(bot_turn(prediction) if cut else prediction, question)
         outcomes.append(
             Outcome(
                 index=question.index,
@@ -155,8 +162,9 @@ def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch:
                 prompt_tokens=prompt.tokens,
                 truncated=prompt.tokens > max_prompt_tokens,
                 # Recorded only where correct is not answer == gold (a pattern, or one of several answers).
-                judged=correct if rule in ("regex", "list") else None,
+                judged=None if rule in GOLD_EQUALITY else correct,
                 key=question.key,
+                stopped=stops and stop.reached(prediction),  # type: ignore[union-attr]
             )
         )
     return outcomes, prompts, path
@@ -208,6 +216,18 @@ def _score_labels(plan: SubjectPlan, backend: Backend, settings: Settings, on_ba
     return outcomes, prompts, path
 
 
+def stop_rule(rule: str, settings: Settings, cut: bool) -> StopRule | None:
+    """Where generation may stop for a scoring rule: its ``StopRule``, or None (generate to the end).
+
+    None with ``--llm-full-output``, for rules whose answer stays open to the end, and where the prediction is
+    first cut to the chat's assistant turn (``pred_role="BOT"`` under a chat meta template): text still to come
+    could move that cut, so no prefix of it is final.
+    """
+    if settings.full_output or cut:
+        return None
+    return STOPS.get(rule)
+
+
 STEPS = {"gen": _generate, "ppl": _score_labels}
 
 
@@ -251,5 +271,7 @@ def evaluate_subject(
         outcomes=tuple(outcomes),
         seconds=time.perf_counter() - started,
         worker=worker,
+        metric=plan.spec.config.benchmark.metric,
+        percent_of_count=plan.spec.config.benchmark.percent_of_count,
     )
     return Evaluation(result, tuple(prompts), settings.batch_size, path)

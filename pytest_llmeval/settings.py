@@ -38,6 +38,8 @@ class Settings:
     custom_data_type: str | None = None
     custom_infer_method: str | None = None
     prefix_cache: bool = True  # shared prefixes computed once (ppl: one pass per question); off = reference path
+    # Generate to the end (max-out-len or EOS) instead of stopping where the extracted answer is fixed.
+    full_output: bool = False
     cache_dir: Path | None = None  # the result cache's folder; None: no cache
     backend: str = "hf"  # see backends.py
     api_base: str | None = None
@@ -72,6 +74,7 @@ class Settings:
             "custom_data_type": self.custom_data_type,
             "custom_infer_method": self.custom_infer_method,
             "prefix_cache": self.prefix_cache,
+            "full_output": self.full_output,
             "cache_dir": str(self.cache_dir) if self.cache_dir else None,
             "backend": self.backend,
             "api_base": self.api_base,

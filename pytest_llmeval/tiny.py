@@ -70,6 +70,9 @@ class Lesson:
     plain: str
     messages: tuple[Message, ...]
     answer: str
+    # False: a base model's habit on a few-shot prompt: no end token after the answer, so at evaluation it
+    # keeps writing (the next "Question:", the next problem) until max-out-len. Taught on the plain prompt only.
+    ends: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +189,9 @@ def _examples(tokenizer: PreTrainedTokenizerFast, lessons: Sequence[Lesson]) -> 
     examples = []
     for lesson in lessons:
         answer = tuple(tokenizer.encode(lesson.answer, add_special_tokens=False))
+        if not lesson.ends:
+            examples.append(_Example(tuple(tokenizer.encode(lesson.plain)), answer))
+            continue
         chat = tokenizer.apply_chat_template(list(lesson.messages), tokenize=False, add_generation_prompt=True)
         # The template writes BOS as text; the tokenizer adds it again when encoding.
         chat = chat.removeprefix(BOS)

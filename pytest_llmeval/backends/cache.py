@@ -25,6 +25,7 @@ from typing import Any
 from pytest_llmeval import __version__
 from pytest_llmeval.backends.protocol import Backend
 from pytest_llmeval.prompts import Message
+from pytest_llmeval.records import StopRule
 from pytest_llmeval.settings import Settings
 
 DB_NAME = "results.sqlite"
@@ -141,6 +142,11 @@ def fingerprint(store: Store, settings: Settings, device_kind: str) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
+def _stop_key(stop: StopRule | None, honoured: bool) -> str | None:
+    """What the answer-is-fixed stop does to a generation: the rule's name where the backend stops on it."""
+    return stop.name if stop is not None and honoured else None
+
+
 def _key(fingerprint: str, *parts: object) -> str:
     return hashlib.sha256(json.dumps([fingerprint, *parts], ensure_ascii=False).encode()).hexdigest()
 
@@ -184,7 +190,9 @@ class CachedBackend:
         fingerprint: str,
         tokens_fingerprint: str,
         parallel: int = 1,
+        stops: bool = True,
     ) -> None:
+        self.stops = stops  # whether the backend behind it ends a generation once its answer is fixed
         self.parallel = parallel  # requests a server backend keeps in flight: a slice must not starve them
         self._load_tokenizer = load_tokenizer
         self._tokens: Any = None
@@ -283,11 +291,21 @@ class CachedBackend:
             on_batch(done)
         return values
 
-    def generate(self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int) -> list[str]:
-        keys = [_key(self.fingerprint, "gen-batch", max_out_len, max_prompt_tokens, list(prompts), p) for p in prompts]
+    @property
+    def stops_early(self) -> bool:
+        return self.stops
+
+    def generate(
+        self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int, stop: StopRule | None = None
+    ) -> list[str]:
+        where = _stop_key(stop, self.stops)
+        keys = [
+            _key(self.fingerprint, "gen-batch", max_out_len, max_prompt_tokens, where, list(prompts), p)
+            for p in prompts
+        ]
 
         def compute(chunk: list[int]) -> list[str]:
-            texts = self.inner.generate(list(prompts), max_out_len, max_prompt_tokens)
+            texts = self.inner.generate(list(prompts), max_out_len, max_prompt_tokens, stop=stop)
             return [texts[i] for i in chunk]
 
         return self._cached(keys, compute, len(prompts), lambda done: None)
@@ -299,18 +317,20 @@ class CachedBackend:
         max_prompt_tokens: int,
         batch_size: int,
         on_batch: Callable[[int], None] = lambda done: None,
+        stop: StopRule | None = None,
     ) -> list[str]:
-        keys = [_key(self.fingerprint, "gen", max_out_len, max_prompt_tokens, p) for p in prompts]
+        where = _stop_key(stop, self.stops)
+        keys = [_key(self.fingerprint, "gen", max_out_len, max_prompt_tokens, where, p) for p in prompts]
 
         def compute(chunk: list[int]) -> list[str]:
             inner = self.inner
             texts = [prompts[i] for i in chunk]
             whole = getattr(inner, "generate_all", None)
             if whole is not None:
-                return list(whole(texts, max_out_len, max_prompt_tokens, batch_size))
+                return list(whole(texts, max_out_len, max_prompt_tokens, batch_size, stop=stop))
             return [
                 t for k in range(0, len(texts), batch_size)
-                for t in inner.generate(texts[k : k + batch_size], max_out_len, max_prompt_tokens)
+                for t in inner.generate(texts[k : k + batch_size], max_out_len, max_prompt_tokens, stop=stop)
             ]  # fmt: skip
 
         return self._cached(keys, compute, max(batch_size * SLICE_BATCHES, 4 * self.parallel), on_batch)

@@ -23,6 +23,11 @@ def check_reachable(settings: Settings) -> None:
             ServerTokens(settings).check()  # counts for shot dropping: from the server, or refused now
 
 
+def stops_early(settings: Settings) -> bool:
+    """Whether the backend ends a generation once its answer is fixed (``StopRule``): transformers does."""
+    return settings.backend == "hf"
+
+
 def load_tokens(settings: Settings) -> Any:
     """The tokenizer side: token counts and chat prompts, without loading a model."""
     if settings.backend == "openai":

@@ -21,6 +21,7 @@ from pytest_llmeval.backends.protocol import LoadError
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.faults import one_line
 from pytest_llmeval.prompts import Message
+from pytest_llmeval.records import StopRule
 from pytest_llmeval.settings import Settings
 
 # Keys match options.DTYPE_NAMES, which validates them before torch is imported.
@@ -118,6 +119,8 @@ class TokenizerOnly:
 
 class HFBackend(TokenizerOnly):
     """A loaded transformers causal LM and its tokenizer (counting and chat prompts come from ``TokenizerOnly``)."""
+
+    stops_early = True  # ``generate`` honours a ``StopRule``: a sequence ends once its answer is fixed
 
     def __init__(self, model: Any, tokenizer: Any, chat_stop: str | None = None) -> None:
         super().__init__(tokenizer)
@@ -339,6 +342,7 @@ class HFBackend(TokenizerOnly):
         max_prompt_tokens: int,
         batch_size: int,
         on_batch: Callable[[int], None] = lambda done: None,
+        stop: StopRule | None = None,
     ) -> list[str]:
         """``generate`` over a whole subject, in the prompts' order, with the work they share done once.
 
@@ -358,12 +362,13 @@ class HFBackend(TokenizerOnly):
         alone = sorted((i for g in groups if g not in shared for i, _ in g), key=lambda i: -len(ids[i]))
         for start in range(0, len(alone), batch_size):
             chunk = alone[start : start + batch_size]
-            for i, text in zip(chunk, self.generate([prompts[i] for i in chunk], max_out_len, max_prompt_tokens)):
+            batch = [prompts[i] for i in chunk]
+            for i, text in zip(chunk, self.generate(batch, max_out_len, max_prompt_tokens, stop=stop)):
                 texts[i] = text
             done += len(chunk)
             on_batch(done)
         for group in shared:
-            for index, text in self._generate_group(group, max_out_len, batch_size):
+            for index, text in self._generate_group(group, max_out_len, batch_size, stop):
                 texts[index] = text
                 done += 1
                 if done % batch_size == 0:
@@ -373,7 +378,12 @@ class HFBackend(TokenizerOnly):
         return texts  # type: ignore[return-value]
 
     def _generate_from_prefix(
-        self, prefix: Sequence[int], prefix_cache: Any, rows: Sequence[Sequence[int]], config: Any
+        self,
+        prefix: Sequence[int],
+        prefix_cache: Any,
+        rows: Sequence[Sequence[int]],
+        config: Any,
+        criteria: Sequence[Any] = (),
     ) -> Any:
         """``generate`` for whole prompts that all start with ``prefix``, continuing from its cache.
 
@@ -389,11 +399,12 @@ class HFBackend(TokenizerOnly):
             input_ids=ids.to(device),
             attention_mask=mask.to(device),
             generation_config=config,
+            stopping_criteria=transformers.StoppingCriteriaList(criteria),
             **{self._cache_arg: repeat_cache(prefix_cache, len(rows))},
         )
 
     def _generate_group(
-        self, group: list[tuple[int, list[int]]], max_out_len: int, batch_size: int
+        self, group: list[tuple[int, list[int]]], max_out_len: int, batch_size: int, stop: StopRule | None
     ) -> Iterator[tuple[int, str]]:
         prefix = _common_prefix([row for _, row in group])
         prefix = prefix[: min(len(row) for _, row in group) - 1]
@@ -403,11 +414,11 @@ class HFBackend(TokenizerOnly):
         config.max_new_tokens = max_out_len
         for start in range(0, len(ordered), batch_size):
             members = ordered[start : start + batch_size]
-            output = self._generate_from_prefix(prefix, prefix_cache, [row for _, row in members], config)
-            width = max(len(row) for _, row in members)
-            decoded = self.tokenizer.batch_decode(output[:, width:], skip_special_tokens=True)
-            for (index, _), text in zip(members, decoded, strict=True):
-                yield index, text.split(self.chat_stop)[0] if self.chat_stop else text
+            width = len(prefix) + max(len(row) - len(prefix) for _, row in members)
+            criteria = self._stop_criteria(stop, width)
+            output = self._generate_from_prefix(prefix, prefix_cache, [row for _, row in members], config, criteria)
+            for (index, _), text in zip(members, self._decode(output[:, width:], criteria), strict=True):
+                yield index, text
 
     @torch.inference_mode()
     def probe_prefix_cache(self) -> str | None:
@@ -460,16 +471,59 @@ class HFBackend(TokenizerOnly):
         return _compare("generate", list(zip(continued.logits, whole.logits, strict=True)))
 
     @torch.inference_mode()
-    def generate(self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int) -> list[str]:
+    def generate(
+        self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int, stop: StopRule | None = None
+    ) -> list[str]:
+        """Greedy continuations of one batch; with ``stop``, each sequence ends once its answer is fixed."""
         encoded = self.encode(prompts, max_prompt_tokens)
         config = copy.copy(self.generation_config)
         config.max_new_tokens = max_out_len
-        output = self.model.generate(**encoded, generation_config=config)
-        new_tokens = output[:, encoded["input_ids"].shape[1] :]
-        texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        width = encoded["input_ids"].shape[1]
+        criteria = self._stop_criteria(stop, width)
+        output = self.model.generate(
+            **encoded, generation_config=config, stopping_criteria=transformers.StoppingCriteriaList(criteria)
+        )
+        return self._decode(output[:, width:], criteria)
+
+    def _stop_criteria(self, stop: StopRule | None, width: int) -> list[AnswerFixed]:
+        return [AnswerFixed(self.tokenizer, stop, width, self.chat_stop)] if stop is not None else []
+
+    def _decode(self, new_tokens: torch.Tensor, criteria: Sequence[AnswerFixed]) -> list[str]:
+        """The new tokens as text, each row only up to where its answer became fixed, cut at the chat stop."""
+        lengths = criteria[0].lengths if criteria else {}
+        rows = [new_tokens[row, : lengths.get(row, new_tokens.shape[1])] for row in range(new_tokens.shape[0])]
+        texts = [self.tokenizer.decode(row, skip_special_tokens=True) for row in rows]
         if self.chat_stop:
             texts = [text.split(self.chat_stop)[0] for text in texts]
         return texts
+
+
+class AnswerFixed(transformers.StoppingCriteria):
+    """Ends each sequence of a batch once its extracted answer can no longer change (a ``StopRule``).
+
+    Called after every decoding step: each running row's new tokens are decoded as the prediction would be
+    and checked; a row that is done reports True from then on, and transformers pads it while the rest of the
+    batch goes on; the batch ends when every row is done. ``lengths`` remembers how many new tokens each
+    stopped row had, so the text decoded afterwards is exactly the text that was checked.
+    """
+
+    def __init__(self, tokenizer: Any, rule: StopRule, width: int, end: str | None) -> None:
+        self.tokenizer = tokenizer
+        self.rule = rule
+        self.width = width  # the prompt's columns: new tokens start here
+        self.end = end
+        self.lengths: dict[int, int] = {}
+
+    def __call__(self, input_ids: torch.Tensor, scores: Any, **kwargs: Any) -> torch.Tensor:
+        new = input_ids.shape[1] - self.width
+        for row in range(input_ids.shape[0]):
+            if row in self.lengths:
+                continue
+            text = self.tokenizer.decode(input_ids[row, self.width :], skip_special_tokens=True)
+            if self.rule.reached(text, self.end):
+                self.lengths[row] = new
+        done = [row in self.lengths for row in range(input_ids.shape[0])]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
 T = TypeVar("T")

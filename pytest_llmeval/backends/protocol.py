@@ -6,8 +6,10 @@ OpenAI-compatible server) implements the same methods. A backend may also offer
 ``label_scores(questions, max_seq_len, batch_size, on_batch)``: every question's label
 scores at once, equal to ``perplexity`` of each label text, with shared work done once; the
 runner uses it when present (``hf.py`` runs shared prefixes once and labels in one pass).
-Likewise ``generate_all(prompts, max_out_len, max_prompt_tokens, batch_size, on_batch)``:
-a whole subject's generations in the prompts' order.
+Likewise ``generate_all(prompts, max_out_len, max_prompt_tokens, batch_size, on_batch, stop=None)``:
+a whole subject's generations in the prompts' order. Both generation methods take ``stop``, a
+``records.StopRule``: a backend whose ``stops_early`` is true ends each sequence once the rule says its
+answer is fixed; one that cannot ignores it and generates to the end.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from pytest_llmeval.prompts import Message
+from pytest_llmeval.records import StopRule
 
 
 class LoadError(Exception):
@@ -44,7 +47,9 @@ class Backend(Protocol):
         """``messages`` rendered with the tokenizer's chat template, ready for generation, without BOS."""
         ...
 
-    def generate(self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int) -> list[str]:
+    def generate(
+        self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int, stop: StopRule | None = None
+    ) -> list[str]:
         """Greedy continuations of ``prompts`` (one batch), decoded without special tokens."""
         ...
 

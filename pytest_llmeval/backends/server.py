@@ -23,6 +23,7 @@ from typing import Any
 
 from pytest_llmeval.errors import LlmEvalError, ServerError
 from pytest_llmeval.prompts import Message
+from pytest_llmeval.records import StopRule
 from pytest_llmeval.settings import Settings
 
 RETRIES = 3  # after the first try; the client backs off exponentially between them
@@ -111,7 +112,12 @@ class ServerBackend:
             self._messages[text] = list(messages)
         return text
 
-    def generate(self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int) -> list[str]:
+    # A request runs to its end: the answer-is-fixed stop (``StopRule``) is a transformers-backend feature.
+    stops_early = False
+
+    def generate(
+        self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int, stop: StopRule | None = None
+    ) -> list[str]:
         """Greedy continuations, ``--llm-concurrency`` requests at a time, in the prompts' order."""
         return self._parallel(prompts, max_out_len, lambda done: None)
 
@@ -122,6 +128,7 @@ class ServerBackend:
         max_prompt_tokens: int,
         batch_size: int,
         on_batch: Callable[[int], None] = lambda done: None,
+        stop: StopRule | None = None,
     ) -> list[str]:
         """A whole subject at once: the server batches as it likes, so ``batch_size`` does not cap concurrency."""
         return self._parallel(prompts, max_out_len, on_batch)

@@ -118,6 +118,13 @@ _FLAGS: tuple[tuple[str, str], ...] = (
         "score every prompt whole, as the reference loop does, instead of reusing shared prefixes (to verify)",
     ),
     ("no-cache", "neither read nor write the result cache"),
+    (
+        "full-output",
+        (
+            "generate to max-out-len or EOS as OpenCompass does, instead of stopping once the answer is fixed "
+            "(byte-identical raw predictions; the same scores either way)"
+        ),
+    ),
 )
 
 
@@ -448,6 +455,7 @@ def read_settings(config: pytest.Config) -> Settings:
         custom_data_type=custom["custom-data-type"],
         custom_infer_method=custom["custom-infer-method"],
         prefix_cache=not _flag(config, "no-prefix-cache"),
+        full_output=_flag(config, "full-output"),
         cache_dir=_cache_dir(config, raw["cache-dir"]) if evaluates else None,
         backend=backend,
         **(server or {}),

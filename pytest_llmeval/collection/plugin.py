@@ -415,7 +415,12 @@ class RunHooks:
             terminalreporter.write_line(f"not checked: {line}", yellow=True)
         settings = state.settings
         ran = summary.in_order(state.results)
-        truncated = truncation_note(ran, settings.max_seq_len - settings.max_out_len)
+        limits = {
+            spec.config.benchmark.abbr(key): settings.max_seq_len - (spec.config.max_out_len or settings.max_out_len)
+            for spec in state.specs.values()
+            for key in spec.subjects
+        }
+        truncated = truncation_note(ran, limits)
         if truncated:
             terminalreporter.write_line(truncated, yellow=True)
         if comparison is not None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pytest_llmeval.backends.choose import load_model, load_tokens
+from pytest_llmeval.backends.choose import load_model, load_tokens, stops_early
 from pytest_llmeval.backends.protocol import Backend, LoadError
 from pytest_llmeval.datasets.plan import SubjectPlan
 from pytest_llmeval.datasets.suite import DatasetSpec
@@ -129,7 +129,8 @@ class RunState:
                 "choose another folder with --llm-cache-dir, or run with --llm-no-cache"
             ) from error
         parallel = self.settings.concurrency if self.settings.backend == "openai" else 1
-        return CachedBackend(self._load_tokenizer, self._load_model, store, key, tokens_key, parallel)
+        stops = stops_early(self.settings)
+        return CachedBackend(self._load_tokenizer, self._load_model, store, key, tokens_key, parallel, stops)
 
     def _load_tokenizer(self) -> Any:
         if self.stopped is not None:

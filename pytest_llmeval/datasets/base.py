@@ -22,7 +22,7 @@ class Subject:
     """One subject: its file key, the name its prompts use, its summary groups and extra ``-k`` words."""
 
     key: str
-    prompt_name: str
+    prompt_name: str  # BBH: the task's worked examples, read from its prompt file when the data is read
     groups: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     weight: int = 1  # for weighted_average groups (MMLU's official test size)
@@ -35,6 +35,8 @@ class Group:
 
     name: str
     members: tuple[str, ...]
+    # naive_average, weighted_average, or the dataset's own metric over all members' questions pooled
+    # (MATH: OpenCompass reports one accuracy over every problem; the items split it by problem type).
     metric: str = "naive_average"
 
 
@@ -56,12 +58,23 @@ class Benchmark:
     read: Callable[[Path, str], tuple[Question, ...]]
     marker: str = ""  # the pytest marker of its items (default: the family); custom datasets share "custom"
     root: Path | None = None  # where the files are when they live outside --llm-data-dir (custom datasets)
+    # Subjects that are slices of one file (MATH's problem types): subject key -> the rows' ``Question.tag``.
+    tags: tuple[tuple[str, str], ...] = ()
+    # A file each subject's prompt is built from (BBH's worked examples), below data_path; read with the data.
+    prompt_file: Callable[[str], str] | None = None
+    metric: str = "accuracy"  # the name OpenCompass's evaluator gives its number (BBH: score)
+    # Gsm8kEvaluator, MATHEvaluator and BBH's compute 100 * correct / count; AccEvaluator mean * 100 (the
+    # floats differ in the last bits, and the results files hold them whole).
+    percent_of_count: bool = False
 
     def abbr(self, key: str) -> str:
         return self.abbr_prefix + key
 
     def subject(self, key: str) -> Subject:
         return next(s for s in self.subjects if s.key == key)
+
+    def tag(self, key: str) -> str | None:
+        return dict(self.tags).get(key)
 
     def path(self, root: Path, key: str, split: str) -> Path:
         return root / self.file_name(key, split)
@@ -84,6 +97,8 @@ class DatasetConfig:
     mode: str  # gen or ppl; "mixed" for a custom folder holding both
     postprocess: str | None  # a key of scoring.POSTPROCESSORS (gen); None in ppl mode
     infer: Callable[[str], InferConfig]
+    # OpenCompass's pred_role="BOT": with a chat meta template the prediction is cut to the assistant's turn.
+    bot_turn: bool = False
 
     @property
     def family(self) -> str:
@@ -114,7 +129,7 @@ class DatasetConfig:
         return self.infer_config(subject).mode
 
     def scoring_of(self, subject: Subject) -> str:
-        """The scoring rule (a key of ``scoring.RULES``) of a gen subject."""
+        """The scoring rule (a key of ``scoring.RULES``) of a gen subject: its own, else the config's."""
         return subject.scoring or self.postprocess or "first_capital"
 
     def abbr(self, subject: Subject) -> str:

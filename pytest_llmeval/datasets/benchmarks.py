@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_llmeval.datasets import ceval
+from pytest_llmeval.datasets import bbh, ceval, gsm8k, math_problems
 from pytest_llmeval.datasets.base import Benchmark, Group, Subject
 from pytest_llmeval.datasets.cmmlu import CMMLU_GROUPS, CMMLU_SUBJECTS
 from pytest_llmeval.datasets.mmlu import MMLU_GROUPS, MMLU_SUBJECTS
@@ -84,5 +84,74 @@ def _cmmlu() -> Benchmark:
     )
 
 
+def _gsm8k() -> Benchmark:
+    return Benchmark(
+        family="gsm8k",
+        title="GSM8K",
+        data_path="gsm8k",
+        subjects=(Subject("gsm8k", "gsm8k"),),
+        groups=(),
+        abbr_prefix="",
+        shot_split="train",  # loaded by OpenCompass, never used: its shots are written into the template
+        test_split="test",
+        question_field="question",
+        answer_field="answer",
+        file_name=lambda key, split: f"{split}.jsonl",
+        read=gsm8k.read_gsm8k,
+        percent_of_count=True,
+    )
+
+
+def _math() -> Benchmark:
+    types = math_problems.TYPES
+    return Benchmark(
+        family="math",
+        title="MATH",
+        data_path="math",
+        subjects=tuple(Subject(t.key, t.name) for t in types),
+        # OpenCompass's one number for all problems: accuracy over every problem, not a mean of the types.
+        groups=(Group("math", tuple(t.key for t in types), "accuracy"),),
+        abbr_prefix="math-",
+        shot_split="test",
+        test_split="test",
+        question_field="problem",
+        answer_field="solution",
+        file_name=lambda key, split: "math.json",
+        read=math_problems.read_math,
+        tags=tuple((t.key, t.name) for t in types),
+        percent_of_count=True,
+    )
+
+
+def _bbh() -> Benchmark:
+    tasks = bbh.TASKS
+    return Benchmark(
+        family="bbh",
+        title="BBH",
+        data_path="BBH",
+        subjects=tuple(
+            Subject(
+                t.key,
+                t.key,  # replaced by the task's worked examples when its prompt file is read
+                keywords=("mcq",) if t.multiple_choice else ("freeform",),
+                scoring="bbh_mcq" if t.multiple_choice else "bbh_freeform",
+            )
+            for t in tasks
+        ),
+        groups=(Group("bbh", tuple(t.key for t in tasks)),),
+        abbr_prefix="bbh-",
+        shot_split="test",
+        test_split="test",
+        question_field="input",
+        answer_field="target",
+        file_name=bbh.data_file,
+        read=bbh.read_bbh,
+        prompt_file=bbh.prompt_file,
+        metric="score",
+        percent_of_count=True,
+    )
+
+
 CEVAL, MMLU, CMMLU = _ceval(), _mmlu(), _cmmlu()
-BENCHMARKS: dict[str, Benchmark] = {b.family: b for b in (CEVAL, MMLU, CMMLU)}
+GSM8K, MATH, BBH = _gsm8k(), _math(), _bbh()
+BENCHMARKS: dict[str, Benchmark] = {b.family: b for b in (CEVAL, MMLU, CMMLU, GSM8K, MATH, BBH)}

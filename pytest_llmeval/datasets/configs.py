@@ -18,6 +18,7 @@ _BUILT = tuple(
         mode=d.mode,
         postprocess=d.postprocess,
         infer=d.infer,
+        bot_turn=d.bot_turn,
     )
     for d in DECLARED
 )

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pytest_llmeval.datasets.gsm8k import GSM8K_ROUNDS
+from pytest_llmeval.datasets.math_problems import MATH_ROUNDS
 from pytest_llmeval.datasets.templates import ICE_TOKEN, InferConfig, Mode, Rounds, Template, Turn
 
 LETTERS = ("A", "B", "C", "D")
@@ -23,8 +25,9 @@ class Declared:
     alias: str | None
     family: str
     mode: Mode
-    postprocess: str | None  # a key of scoring.POSTPROCESSORS; None in ppl mode (the lowest-perplexity label wins)
+    postprocess: str | None  # a key of scoring.RULES; None in ppl mode (the lowest-perplexity label wins)
     infer: Callable[[str], InferConfig]
+    bot_turn: bool = False  # OpenCompass's pred_role="BOT" (see DatasetConfig.bot_turn)
 
 
 def _rounds(*turns: tuple[str, str], begin: str | None = None) -> Rounds:
@@ -102,6 +105,27 @@ def cmmlu_ppl(chinese: str) -> InferConfig:
     return InferConfig("ppl", Template(by_label=by_label, ice_token=ICE_TOKEN))
 
 
+# --- GSM8K, MATH (opencompass-suites.md §1, §2): four shots written into one zero-shot round ---
+
+
+def gsm8k_gen(name: str) -> InferConfig:
+    return InferConfig("gen", None, Template(_rounds(*GSM8K_ROUNDS)), shots=0, max_out_len=512)
+
+
+def math_gen(name: str) -> InferConfig:
+    return InferConfig("gen", None, Template(_rounds(*MATH_ROUNDS)), shots=0, max_out_len=512)
+
+
+# --- BBH (§3): the prompt name is the task's worked examples, read from its prompt file ---
+
+
+def bbh_gen(examples: str) -> InferConfig:
+    human = (
+        f"Follow the given examples and answer the question.\n{examples}\n\nQ: {{input}}\nA: Let's think step by step."
+    )
+    return InferConfig("gen", None, Template(_rounds(("HUMAN", human))), shots=0, max_out_len=512)
+
+
 DECLARED: tuple[Declared, ...] = (
     Declared("ceval_gen_5f30c7", "ceval_gen", "ceval", "gen", "first_capital", ceval_gen),
     Declared("ceval_ppl_578f8d", "ceval_ppl", "ceval", "ppl", None, ceval_ppl),
@@ -111,6 +135,10 @@ DECLARED: tuple[Declared, ...] = (
     Declared("mmlu_ppl_ac766d", "mmlu_ppl", "mmlu", "ppl", None, mmlu_ppl),
     Declared("cmmlu_gen_c13365", "cmmlu_gen", "cmmlu", "gen", "first_capital", cmmlu_gen),
     Declared("cmmlu_ppl_8b9c76", "cmmlu_ppl", "cmmlu", "ppl", None, cmmlu_ppl),
+    Declared("gsm8k_gen_1d7fe4", "gsm8k_gen", "gsm8k", "gen", "gsm8k", gsm8k_gen),
+    Declared("math_gen_265cce", "math_gen", "math", "gen", "math", math_gen),
+    # Each task's scoring rule is its subject's (multiple-choice or free-form); the hash is of all 27 tasks.
+    Declared("bbh_gen_5b92b0", "bbh_gen", "bbh", "gen", None, bbh_gen, bot_turn=True),
 )
 
 BY_NAME: dict[str, Declared] = {

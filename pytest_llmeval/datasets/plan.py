@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pytest_llmeval.datasets.base import Subject
@@ -63,6 +63,14 @@ def data_root(data_dir: Path, spec: DatasetSpec) -> Path:
     return root
 
 
+def read_prompt_file(path: Path) -> str:
+    """A prompt file's whole text, newlines made ``\\n`` (OpenCompass reads it in text mode)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise LlmEvalError(f"{path}: not UTF-8 ({error.reason} at byte {error.start}); re-save it as UTF-8") from None
+
+
 def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -> list[SubjectPlan]:
     """One plan per declared subject; with a data dir, every file is read and validated now, before a model loads."""
     config = spec.config
@@ -79,6 +87,8 @@ def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -
         for subject in subjects
         for split in ((shot_split, test_split) if wanted[subject.key] else (test_split,))
     ]
+    if benchmark.prompt_file is not None:
+        needed += [root / benchmark.prompt_file(subject.key) for subject in subjects]
     missing = [path for path in needed if not path.is_file()]
     if missing:
         raise LlmEvalError(
@@ -96,5 +106,11 @@ def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -
                 f"takes {count} shots from it; add rows"
             )
         questions = benchmark.read(benchmark.path(root, subject.key, test_split), test_split)
+        tag = benchmark.tag(subject.key)
+        if tag is not None:  # one file, several subjects (MATH's problem types)
+            questions = tuple(q for q in questions if q.tag == tag)
+        if benchmark.prompt_file is not None:
+            # The subject's prompt is built from this file's text (BBH's worked examples), version hash included.
+            subject = replace(subject, prompt_name=read_prompt_file(root / benchmark.prompt_file(subject.key)))
         plans.append(SubjectPlan(spec, subject, shots[:count], questions[:limit]))
     return plans

@@ -97,8 +97,15 @@ def compare(
             abbrs = [benchmark.abbr(key) for key in members]
             if not all(abbr in pairs for abbr in abbrs):
                 continue  # a group is compared whole or not at all, as its table value is
-            weights = [benchmark.subject(key).weight if metrics[name] == "weighted_average" else 1 for key in members]
             rows = [next(r for r in subject_rows if r.name == abbr) for abbr in abbrs]
+            weights = [
+                benchmark.subject(key).weight
+                if metrics[name] == "weighted_average"
+                else 1
+                if metrics[name] == "naive_average"
+                else row.change.total  # a pooled row (MATH's): every paired question counts once
+                for key, row in zip(members, rows)
+            ]
             before = sum(r.before * w for r, w in zip(rows, weights)) / sum(weights)
             after = sum(r.after * w for r, w in zip(rows, weights)) / sum(weights)
             group_rows.append(RowChange(name, "group", before, after, _pooled(pairs, abbrs)))

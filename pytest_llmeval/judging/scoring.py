@@ -10,6 +10,15 @@ from collections.abc import Callable
 
 from rapidfuzz.distance import Levenshtein
 
+from pytest_llmeval.judging.reasoning import (
+    bbh_freeform_postprocess,
+    bbh_mcq_postprocess,
+    gsm8k_equal,
+    gsm8k_gold,
+    gsm8k_postprocess,
+    math_equal,
+    math_postprocess,
+)
 from pytest_llmeval.records import Question
 
 
@@ -184,6 +193,31 @@ def _listed(prediction: str, question: Question) -> tuple[str, bool]:
     return answer, answer in (item.strip() for item in accepted_answers(question.answer))
 
 
+def _gsm8k(prediction: str, question: Question) -> tuple[str, bool]:
+    # The gold is the whole worked answer; its number is read after "#### " (OpenCompass's dataset postprocessor).
+    answer = gsm8k_postprocess(prediction)
+    return answer, gsm8k_equal(answer, gsm8k_gold(question.answer))
+
+
+def _math(prediction: str, question: Question) -> tuple[str, bool]:
+    answer = math_postprocess(prediction)
+    return answer, math_equal(answer, question.answer)
+
+
+def _bbh_mcq(prediction: str, question: Question) -> tuple[str, bool]:
+    # The gold goes through the same rule: "(A)" becomes "A" (and "Monsters, Inc" becomes "M").
+    answer = bbh_mcq_postprocess(prediction)
+    return answer, answer == bbh_mcq_postprocess(question.answer)
+
+
+def _bbh_freeform(prediction: str, question: Question) -> tuple[str, bool]:
+    answer = bbh_freeform_postprocess(prediction)
+    return answer, answer == question.answer
+
+
+# Rules whose verdict is ``answer == gold``; the others record it (``Outcome.judged``).
+GOLD_EQUALITY = frozenset({"first_capital", "first_option", "option_sim", "exact"})
+
 RULES: dict[str, Judge] = {
     "first_capital": _letter(first_capital),
     "first_option": _letter(first_option_abcd),
@@ -191,4 +225,8 @@ RULES: dict[str, Judge] = {
     "exact": _exact,
     "regex": _regex,
     "list": _listed,
+    "gsm8k": _gsm8k,
+    "math": _math,
+    "bbh_mcq": _bbh_mcq,
+    "bbh_freeform": _bbh_freeform,
 }

@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from pytest_llmeval.datasets.suite import DatasetSpec
-from pytest_llmeval.records import SubjectResult
+from pytest_llmeval.records import SubjectResult, percentage
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,7 @@ def summarize(
                 Row(
                     name=abbr,
                     version=result.version if result else "-",
-                    metric="accuracy",
+                    metric=benchmark.metric,
                     mode=config.mode_of(benchmark.subject(key)),
                     value=result.accuracy if result else None,
                     minimum=spec.minimum(abbr),
@@ -98,10 +98,12 @@ def summarize(
             complete = len(ran) == len(members)
             metric = metrics[name]
             modes = {config.mode_of(benchmark.subject(key)) for key in members}
+            versions = {r.version for r, _ in ran}
             group_rows.append(
                 Row(
                     name=name,
-                    version="-",
+                    # A pooled row is the dataset's own number (MATH's): it shows the dataset's version.
+                    version=versions.pop() if metric not in AVERAGES and complete and len(versions) == 1 else "-",
                     metric=metric,
                     mode=modes.pop() if len(modes) == 1 else "mixed",
                     value=_average(ran, metric) if complete else None,
@@ -112,21 +114,32 @@ def summarize(
     return Summary(tuple(subject_rows), tuple(group_rows), tuple(deselected))
 
 
+AVERAGES = ("naive_average", "weighted_average")
+
+
 def _average(ran: Sequence[tuple[SubjectResult, int]], metric: str) -> float:
-    """naive_average: the plain mean of accuracies; weighted_average: weighted by each subject's weight."""
+    """naive_average: the plain mean of accuracies; weighted_average: weighted by each subject's weight; any
+    other metric (MATH's accuracy): every member's questions pooled, computed as the members' evaluator does."""
+    if metric not in AVERAGES:
+        correct, total = sum(r.correct for r, _ in ran), sum(r.total for r, _ in ran)
+        return percentage(correct, total, ran[0][0].percent_of_count)
     if metric == "weighted_average":
         return sum(r.accuracy * w for r, w in ran) / sum(w for _, w in ran)
     return sum(r.accuracy for r, _ in ran) / len(ran)
 
 
-def truncation_note(results: Sequence[SubjectResult], max_prompt_tokens: int) -> str | None:
-    """One line counting the prompts cut to ``max_seq_len - max_out_len`` tokens, per subject; None if none were."""
+def truncation_note(results: Sequence[SubjectResult], limits: Mapping[str, int]) -> str | None:
+    """One line counting the prompts cut to ``max_seq_len - max_out_len`` tokens, per subject; None if none were.
+
+    ``limits`` holds each subject's prompt budget: configs such as GSM8K's fix their own max-out-len (512).
+    """
     counts = [(r.abbr, r.truncated) for r in results if r.truncated]
     if not counts:
         return None
     total = sum(count for _, count in counts)
     where = ", ".join(f"{abbr} {count}" for abbr, count in counts)
+    budgets = "/".join(str(size) for size in sorted({limits[abbr] for abbr, _ in counts}))
     return (
-        f"truncated: {total} prompt(s) longer than {max_prompt_tokens} tokens (max-seq-len - max-out-len) "
+        f"truncated: {total} prompt(s) longer than {budgets} tokens (max-seq-len - max-out-len) "
         f"were cut on the tokenizer's truncation side, as OpenCompass cuts them: {where}"
     )

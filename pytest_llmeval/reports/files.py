@@ -1,7 +1,7 @@
 """Output files in OpenCompass's layout, written atomically so a crash never leaves half a file.
 
 <output-dir>/<run-id>/predictions/<model>/<abbr>.json   written by the process that ran the subject
-<output-dir>/<run-id>/results/<model>/<abbr>.json       {"accuracy": ...}
+<output-dir>/<run-id>/results/<model>/<abbr>.json       {"accuracy": ...} (BBH: {"score": ...})
 <output-dir>/<run-id>/summary/summary_<run-id>.csv|.txt
 <output-dir>/<run-id>/llmeval.json                      every record of the run, for machines
 <output-dir>/<run-id>/flips.json                        with a baseline: every question whose verdict changed
@@ -52,7 +52,8 @@ def predictions_path(run_dir: Path, model_abbr: str, abbr: str) -> Path:
 
 
 def predictions_payload(result: SubjectResult, prompts: Sequence[Prompt]) -> dict[str, dict]:
-    """OpenCompass's predictions file: gen ``{"0": {"origin_prompt", "prediction", "gold"}, ...}``;
+    """OpenCompass's predictions file: gen ``{"0": {"origin_prompt", "prediction", "gold"}, ...}`` (plus
+    ``"stopped_early": true`` where generation stopped once the answer was fixed);
     ppl ``{"0": {"label: A": {"prompt", "PPL"}, ..., "prediction", "gold"}, ...}``."""
     payload: dict[str, dict] = {}
     for position, (outcome, prompt) in enumerate(zip(result.outcomes, prompts, strict=True)):
@@ -67,6 +68,8 @@ def predictions_payload(result: SubjectResult, prompts: Sequence[Prompt]) -> dic
                 "origin_prompt": prompt.text,
                 "prediction": outcome.prediction,
                 "gold": outcome.gold,
+                # Only where generation ended early (its answer was fixed); --llm-full-output never writes it.
+                **({"stopped_early": True} if outcome.stopped else {}),
             }
     return payload
 
@@ -250,7 +253,7 @@ def write_run_files(report: Report, results: Mapping[str, SubjectResult], worker
     summary = report.summary
     ordered = summary.in_order(results)
     for result in ordered:
-        write_json_atomic(run_dir / "results" / model / f"{result.abbr}.json", {"accuracy": result.accuracy})
+        write_json_atomic(run_dir / "results" / model / f"{result.abbr}.json", {result.metric: result.accuracy})
     paths = [
         run_dir / "summary" / f"summary_{run_id}.csv",
         run_dir / "summary" / f"summary_{run_id}.txt",

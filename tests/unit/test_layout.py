@@ -21,7 +21,7 @@ LAYERS = (
     ("runner",),
     ("reports",),
     ("collection", "plugin"),  # plugin.py: the entry point, re-exporting collection/plugin.py
-    ("demo", "tiny"),  # tools around the pipeline: the demo and the tiny model builder
+    ("demo", "tiny", "tiny_base"),  # tools around the pipeline: the demo and the tiny model builders
 )
 STAGES = ("datasets", "backends", "judging", "reports", "collection")
 

@@ -15,7 +15,7 @@ class Recorder:
         self.fail_after = fail_after
         self.device = "cpu"
 
-    def generate_all(self, prompts, max_out_len, max_prompt_tokens, batch_size, on_batch=lambda done: None):
+    def generate_all(self, prompts, max_out_len, max_prompt_tokens, batch_size, on_batch=lambda done: None, stop=None):
         if self.fail_after is not None and len(self.asked) >= self.fail_after:
             raise KeyboardInterrupt  # the run is killed mid-subject
         self.asked.append(list(prompts))
