@@ -13,6 +13,15 @@ prediction differs between (a) and (b).
 The model is a randomly initialised Llama of about 8M parameters with an 8k byte-level BPE vocabulary trained
 on the data's own text, built offline on first use. The machine is shared and noisy: read ratios, and run it
 twice before trusting a figure.
+
+    python benchmarks/speed.py --stop [--gsm8k-limit 100] [--limit N]
+
+The answer-is-fixed stop instead: for gsm8k_gen (its first --gsm8k-limit questions) and ceval_gen, on two
+models, (a) the reference loop decoding every prompt to the end (batches of 4, file order), (b) the plugin as
+shipped (it stops each sequence once its answer is fixed) and (c) the plugin with --llm-full-output, every
+question's answer and correctness compared across the three, and the decode steps per question each took. The
+models: the random 8M model above, which never settles an answer early, and ``tiny_base``'s base-like model,
+which answers in the few-shot format and then writes on into the next question, as base models do.
 """
 
 from __future__ import annotations
@@ -55,28 +64,39 @@ def plans(config: str, data: Path, limit: int | None):
     from pytest_llmeval.datasets.plan import plan_subjects
     from pytest_llmeval.datasets.suite import make_spec
 
-    return plan_subjects(make_spec("benchmark", config, subjects(data)), data, limit)
+    keys = subjects(data) if config.startswith("ceval") else None
+    return plan_subjects(make_spec("benchmark", config, keys), data, limit)
 
 
-def settings_for(model: Path, prefix_cache: bool):
+def settings_for(model: Path, prefix_cache: bool, full_output: bool = False):
     from pytest_llmeval.settings import Settings
 
-    return Settings(model=model, tokenizer=model, model_abbr="bench", batch_size=4, prefix_cache=prefix_cache)
+    return Settings(
+        model=model,
+        tokenizer=model,
+        model_abbr="bench",
+        batch_size=4,
+        prefix_cache=prefix_cache,
+        full_output=full_output,
+    )
 
 
 def run_reference(model: Path, config: str, data: Path, limit: int | None, out: Path) -> None:
-    """(a): the runner's reference path, in-process, no pytest."""
+    """(a): the runner's reference path, in-process, no pytest: no shared prefix, every sequence to its end."""
     from pytest_llmeval.backends.hf import HFBackend
     from pytest_llmeval.runner import evaluate_subject
 
-    settings = settings_for(model, prefix_cache=False)
+    settings = settings_for(model, prefix_cache=False, full_output=True)
     backend = HFBackend.load(settings)
-    answers, tokens = {}, 0
+    answers, correct, predictions, tokens = {}, {}, {}, 0
     for plan in plans(config, data, limit):
         result = evaluate_subject(plan, backend, settings, "main").result
         answers[result.abbr] = [o.answer for o in result.outcomes]
+        correct[result.abbr] = [o.correct for o in result.outcomes]
+        predictions[result.abbr] = [o.prediction for o in result.outcomes]
         tokens += sum(o.prompt_tokens * max(len(o.scores), 1) for o in result.outcomes)
-    out.write_text(json.dumps({"answers": answers, "tokens": tokens}), encoding="utf-8")
+    record = {"answers": answers, "correct": correct, "predictions": predictions, "tokens": tokens}
+    out.write_text(json.dumps(record), encoding="utf-8")
 
 
 def run_floor(model: Path, config: str, data: Path, limit: int | None, out: Path, shared: bool) -> None:
@@ -142,6 +162,93 @@ def plugin_answers(run_root: Path) -> dict[str, list[str]]:
     return {s["abbr"]: [o["answer"] for o in s["outcomes"]] for s in record["subjects"]}
 
 
+def plugin_outcomes(run_root: Path) -> dict[tuple[str, int], dict]:
+    record = json.loads((max((run_root / "outputs").iterdir()) / "llmeval.json").read_text(encoding="utf-8"))
+    return {(s["abbr"], o["index"]): o for s in record["subjects"] for o in s["outcomes"]}
+
+
+# --- the answer-is-fixed stop -----------------------------------------------------------------------------
+
+
+def build_base_like(workdir: Path, data: Path) -> Path:
+    """``tiny_base``'s model, taught on gsm8k_gen's and every ceval_gen subject's first questions."""
+    from pytest_llmeval.tiny_base import build_base_model
+
+    out = workdir / "model-base-like"
+    if (out / "config.json").exists():
+        return out
+    items = {"gsm8k_gen": ["gsm8k"], "ceval_gen": subjects(data)}
+    return build_base_model(out, data, per_item=3, items=items, context=400)
+
+
+def decode_steps(model: Path, texts: list[str]) -> list[int]:
+    """Tokens each prediction holds: the decode steps that produced it (an end token, when there was one, is one
+    more, and is not counted)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model))
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]] if texts else []
+
+
+def stop_benchmark(args: argparse.Namespace, data: Path, me: list[str]) -> int:
+    """(a) reference loop, full decode; (b) plugin with its stop; (c) plugin with --llm-full-output."""
+    models = {"random 8M": build_model(args.workdir, data), "base-like 0.4M": build_base_like(args.workdir, data)}
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s); gsm8k_gen: first {args.gsm8k_limit} questions;")
+    print(f"ceval_gen: {len(subjects(data))} subjects, limit {args.limit or 'none'}, max-out-len 16\n")
+    for name, model in models.items():
+        for config in ("gsm8k_gen", "ceval_gen"):
+            limit = args.gsm8k_limit if config == "gsm8k_gen" else args.limit
+            work = args.workdir / f"stop-{config}"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
+            (work / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+            child = [sys.executable, str(Path(__file__).resolve()), "--data", str(data)]
+            child += ["--limit", str(limit)] if limit else []
+            wall_a, _, _ = timed([*child, "--child", "reference", str(model), config, str(work / "ref.json")], work)
+            reference = json.loads((work / "ref.json").read_text(encoding="utf-8"))
+            plugin = [
+                sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--llm-model={model}",
+                f"--llm-data-dir={data}", f"--llm-datasets={config}", "--llm-no-cache", "--llm-output-dir=outputs",
+            ] + (["--llm-limit", str(limit)] if limit else [])  # fmt: skip
+            wall_b, _, _ = timed(plugin, work)
+            early = plugin_outcomes(work)
+            shutil.rmtree(work / "outputs")
+            wall_c, _, _ = timed([*plugin, "--llm-full-output"], work)
+            full = plugin_outcomes(work)
+            keys = sorted(full)
+            ref = {
+                (abbr, i): (a, c)
+                for abbr, answers in reference["answers"].items()
+                for i, (a, c) in enumerate(zip(answers, reference["correct"][abbr], strict=True))
+            }
+            # Outcomes carry the question's index in its file; the reference lists them in file order from 0.
+            ordered = {abbr: sorted(i for a, i in keys if a == abbr) for abbr in reference["answers"]}
+            ref = {(abbr, ordered[abbr][k]): ref[(abbr, k)] for abbr, k in ref}
+            same_b = sum((early[k]["answer"], early[k]["correct"]) == ref[k] for k in keys)
+            same_c = sum((full[k]["answer"], full[k]["correct"]) == ref[k] for k in keys)
+            steps_early = decode_steps(model, [early[k]["prediction"] for k in keys])
+            steps_full = decode_steps(model, [full[k]["prediction"] for k in keys])
+            stopped = sum(early[k]["stopped"] for k in keys)
+            n = len(keys)
+            print(f"== {name}, {config}: {n} questions")
+            print(f"{'variant':<34}{'wall s':>8}{'vs (a)':>8}{'steps/question':>16}{'same as (a)':>13}")
+            print(f"{'(a) reference loop, full decode':<34}{wall_a:>8.1f}{1:>7.2f}x{'-':>16}{'-':>13}")
+            print(
+                f"{'(b) plugin, stops when fixed':<34}{wall_b:>8.1f}{wall_a / wall_b:>7.2f}x"
+                f"{sum(steps_early) / n:>16.1f}{f'{same_b}/{n}':>13}"
+            )
+            print(
+                f"{'(c) plugin, --llm-full-output':<34}{wall_c:>8.1f}{wall_a / wall_c:>7.2f}x"
+                f"{sum(steps_full) / n:>16.1f}{f'{same_c}/{n}':>13}"
+            )
+            saved = (sum(steps_full) - sum(steps_early)) / n
+            print(
+                f"stopped early: {stopped}/{n} questions; decode steps saved per question: {saved:.1f} "
+                f"of {sum(steps_full) / n:.1f}; (b) vs (c): {wall_c / wall_b:.2f}x\n"
+            )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -149,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--configs", nargs="+", default=["ceval_gen", "ceval_ppl"])
     parser.add_argument("--limit", type=int, default=None, help="first N questions of each subject")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--stop", action="store_true", help="benchmark the answer-is-fixed stop (see above)")
+    parser.add_argument("--gsm8k-limit", type=int, default=100, help="--stop: first N GSM8K questions (100)")
     args = parser.parse_args(argv)
     data = args.data.resolve()
     if args.child:
@@ -163,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no C-Eval data under {data}: pass --data (an OpenCompass data folder holding ceval/formal_ceval)")
         return 2
     args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.stop:
+        return stop_benchmark(args, data, [sys.executable, str(Path(__file__).resolve()), "--data", str(data)])
     model = build_model(args.workdir, data)
     count = len(subjects(data))
     print(f"model {model} (~8M parameters, vocab {SIZE['vocab']}), data {data}: {count} C-Eval subjects")

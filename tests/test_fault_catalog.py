@@ -278,6 +278,27 @@ def _bad_answer(lab: Lab) -> pytest.RunResult:
     return lab.run("--llm-model", lab.model("untrained_model"))
 
 
+def _gsm8k_row_without_final_number(lab: Lab) -> pytest.RunResult:
+    rows = [{"question": "1+1?", "answer": "1+1=2\n#### 2"}, {"question": "2+2?", "answer": "It is 4."}]
+    lab.write("data/gsm8k/test.jsonl", "".join(json.dumps(row) + "\n" for row in rows))
+    return lab.run("--llm-model", lab.model("untrained_model"), "--llm-datasets", "gsm8k_gen")
+
+
+def _bbh_without_prompt_file(lab: Lab) -> pytest.RunResult:
+    from pytest_llmeval.datasets.bbh import TASKS
+
+    for task in TASKS:
+        lab.write(f"data/BBH/data/{task.key}.json", json.dumps({"examples": [{"input": "x", "target": "(A)"}]}))
+        if task.key != "snarks":
+            lab.write(f"data/BBH/lib_prompt/{task.key}.txt", "Examples.\n\nQ: y\nA: So the answer is (A).")
+    return lab.run("--llm-model", lab.model("untrained_model"), "--llm-datasets", "bbh_gen")
+
+
+def _math_json_a_list(lab: Lab) -> pytest.RunResult:
+    lab.write("data/math/math.json", json.dumps([{"problem": "1+1", "solution": "$\\boxed{2}$"}]))
+    return lab.run("--llm-model", lab.model("untrained_model"), "--llm-datasets", "math_gen")
+
+
 def _tokenizer_without_pad_or_eos(lab: Lab) -> pytest.RunResult:
     without_pad_and_eos(lab.request.getfixturevalue("tiny_model"), lab.path / "broken")
     return lab.run("--llm-model", "broken")
@@ -755,6 +776,33 @@ CATALOG = [
         STOPPED,
         START,
         _bad_answer,
+        nothing_written,
+    ),
+    Fault(
+        "gsm8k-answer-without-final-number",
+        "a GSM8K answer without `#### ` before its number",
+        'data/gsm8k/test.jsonl:2: row 1: the answer has no "#### " before its final number (GSM8K answers end …',
+        USAGE,
+        START,
+        _gsm8k_row_without_final_number,
+        nothing_written,
+    ),
+    Fault(
+        "bbh-prompt-file-missing",
+        "a BBH task's prompt file is missing",
+        "--llm-data-dir: data/BBH/lib_prompt/snarks.txt not found (1 file(s) missing); restore the data …",
+        USAGE,
+        START,
+        _bbh_without_prompt_file,
+        nothing_written,
+    ),
+    Fault(
+        "math-json-not-an-object",
+        "`math.json` is not an object of problems",
+        'data/math/math.json: expected a JSON object of problems ({"0": {"problem", "level", "type", "solution"}, …',
+        USAGE,
+        START,
+        _math_json_a_list,
         nothing_written,
     ),
     Fault(

@@ -31,7 +31,10 @@ def dataset_rows(patterns: Sequence[str], data_dir: Path) -> list[list[str]]:
             continue
         benchmark = config.benchmark
         folder = data_dir / config.data_path
-        what = f"{benchmark.title} {config.mode}, {len(benchmark.subjects)} subjects, {benchmark.test_split} split"
+        count = len(benchmark.subjects)
+        what = (
+            f"{benchmark.title} {config.mode}, {count} subject{'s' if count != 1 else ''}, {benchmark.test_split} split"
+        )
         found = sum(benchmark.path(folder, s.key, benchmark.test_split).is_file() for s in benchmark.subjects)
         total = len(benchmark.subjects)
         present = "yes" if found == total else f"{found}/{total} subjects (OpenCompassData-core-20240207.zip)"
