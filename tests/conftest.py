@@ -150,6 +150,11 @@ def served_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
     Yields the API base URL and the served model's name.
     """
+    yield from serve(tiny_model, tmp_path_factory)
+
+
+def serve(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Run ``transformers serve`` for ``model`` on a free port until the generator is closed."""
     command = Path(sys.executable).parent / "transformers"  # the CLI of the transformers under test
     if not command.exists():
         pytest.skip("transformers serve is not installed (pip install 'transformers[serving]')")
@@ -157,7 +162,7 @@ def served_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     with open(log, "wb") as out:
         server = subprocess.Popen(
-            [str(command), "serve", str(tiny_model), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
+            [str(command), "serve", str(model), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -167,14 +172,14 @@ def served_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/models", timeout=2) as answer:
-                    if str(tiny_model) in answer.read().decode():
+                    if str(model) in answer.read().decode():
                         break
             except OSError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"transformers serve did not start: {log.read_text(errors='replace')[-2000:]}")
             time.sleep(0.5)
-        yield base, str(tiny_model)
+        yield base, str(model)
     finally:
         server.terminate()
         try:

@@ -122,10 +122,11 @@ def reasoning_run(pytester: pytest.Pytester, base_model: Path):
 
     def run(*args: str) -> tuple[pytest.RunResult, dict]:
         time.sleep(1.05)  # run folders are named by the second
+        served = any(arg.startswith("--llm-backend") for arg in args)
         result = pytester.runpytest_subprocess(
             "-p",
             "no:cacheprovider",
-            "--llm-model=model",
+            *([] if served else ["--llm-model=model"]),
             f"--llm-data-dir={DATA}",
             "--llm-datasets",
             "gsm8k_gen",
@@ -174,3 +175,27 @@ def test_early_stop_scores_every_question_as_full_generation_does(reasoning_run,
     stopped_result.stdout.fnmatch_lines(
         ["gsm8k *1d7fe4 *accuracy *gen *", "bbh-snarks *42d6ca *score *gen *", "bbh-navigate *1576d9 *score *gen *"]
     )
+
+
+@pytest.fixture(scope="session")
+def served_base_model(base_model: Path, tmp_path_factory: pytest.TempPathFactory):
+    from conftest import serve
+
+    yield from serve(base_model, tmp_path_factory)
+
+
+def test_a_server_gives_the_full_generation_s_text_and_the_same_scores(reasoning_run, served_base_model):
+    """The server backend generates to the end (its requests are not cut), byte for byte the local full text."""
+    base, name = served_base_model
+    server = ["--llm-backend=openai", f"--llm-api-base={base}", f"--llm-api-model={name}", "--llm-tokenizer=model"]
+    few = ["--llm-model-abbr=m", "--llm-limit=2", "-k", "gsm8k or bbh-navigate"]  # the last -k and limit win
+    _, local = reasoning_run("--llm-full-output", *few)
+    _, served = reasoning_run(*server, *few)
+    expected = outcomes(local)
+    assert len(expected) == 4
+    for key, outcome in outcomes(served).items():
+        assert (outcome["prediction"], outcome["answer"], outcome["stopped"]) == (
+            expected[key]["prediction"],
+            expected[key]["answer"],
+            False,
+        ), key

@@ -416,7 +416,8 @@ class RunHooks:
         settings = state.settings
         ran = summary.in_order(state.results)
         limits = {
-            spec.config.benchmark.abbr(key): settings.max_seq_len - (spec.config.max_out_len or settings.max_out_len)
+            spec.config.benchmark.abbr(key): settings.max_seq_len
+            - (spec.config.infer_config(spec.config.benchmark.subject(key)).max_out_len or settings.max_out_len)
             for spec in state.specs.values()
             for key in spec.subjects
         }
