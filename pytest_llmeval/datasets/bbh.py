@@ -7,10 +7,10 @@ one of two ways, by OpenCompass's grouping: a letter among options, or the free-
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_llmeval.datasets.readers import read_json
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.records import Question
 
@@ -66,12 +66,7 @@ def prompt_file(key: str) -> str:
 
 def read_bbh(path: Path, split: str) -> tuple[Question, ...]:
     """``{"examples": [{"input", "target"}, …]}``: every row, as is."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LlmEvalError(f"{path}: file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise LlmEvalError(f"{path}: not a UTF-8 JSON file ({error})") from None
+    data = read_json(path)
     examples = data.get("examples") if isinstance(data, dict) else None
     if not isinstance(examples, list) or not examples:
         raise LlmEvalError(f'{path}: expected {{"examples": [{{"input": …, "target": …}}, …]}} with at least one row')

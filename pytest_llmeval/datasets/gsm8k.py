@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pytest_llmeval.datasets.readers import read_text
 from pytest_llmeval.datasets.templates import Role
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.records import Question
@@ -19,14 +20,8 @@ ANSWER_MARK = "#### "
 
 def read_jsonl(path: Path) -> list[tuple[int, dict]]:
     """Every non-empty line of a JSON-lines file as (line number, object); one line naming the first bad line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LlmEvalError(f"{path}: file not found") from None
-    except UnicodeDecodeError as error:
-        raise LlmEvalError(f"{path}: not UTF-8 ({error.reason} at byte {error.start}); re-save it as UTF-8") from None
     rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:

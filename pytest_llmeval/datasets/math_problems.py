@@ -9,10 +9,10 @@ cuts it.
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_llmeval.datasets.readers import read_json
 from pytest_llmeval.datasets.templates import Role
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.records import Question
@@ -65,12 +65,7 @@ def extract_boxed_answer(solution: str) -> str | None:
 @functools.lru_cache(maxsize=4)
 def _rows(path: Path, size: int, mtime: int) -> tuple[Question, ...]:
     """Every problem of the file in its key order, checked; cached per file version (items share one file)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LlmEvalError(f"{path}: file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise LlmEvalError(f"{path}: not a UTF-8 JSON file ({error})") from None
+    data = read_json(path)
     if not isinstance(data, dict) or not data:
         raise LlmEvalError(
             f'{path}: expected a JSON object of problems ({{"0": {{"problem", "level", "type", "solution"}}, …}}), '

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pytest_llmeval.datasets.base import Subject
+from pytest_llmeval.datasets.readers import read_text
 from pytest_llmeval.datasets.suite import DatasetSpec
 from pytest_llmeval.datasets.templates import flatten_plain, render_pieces
 from pytest_llmeval.errors import LlmEvalError, MissingData
@@ -63,14 +64,6 @@ def data_root(data_dir: Path, spec: DatasetSpec) -> Path:
     return root
 
 
-def read_prompt_file(path: Path) -> str:
-    """A prompt file's whole text, newlines made ``\\n`` (OpenCompass reads it in text mode)."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise LlmEvalError(f"{path}: not UTF-8 ({error.reason} at byte {error.start}); re-save it as UTF-8") from None
-
-
 def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -> list[SubjectPlan]:
     """One plan per declared subject; with a data dir, every file is read and validated now, before a model loads."""
     config = spec.config
@@ -111,6 +104,6 @@ def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -
             questions = tuple(q for q in questions if q.tag == tag)
         if benchmark.prompt_file is not None:
             # The subject's prompt is built from this file's text (BBH's worked examples), version hash included.
-            subject = replace(subject, prompt_name=read_prompt_file(root / benchmark.prompt_file(subject.key)))
+            subject = replace(subject, prompt_name=read_text(root / benchmark.prompt_file(subject.key)))
         plans.append(SubjectPlan(spec, subject, shots[:count], questions[:limit]))
     return plans

@@ -1,4 +1,5 @@
-"""Readers for MMLU's and CMMLU's positional CSV files, checked row by row (C-Eval's own reader is ``ceval.py``).
+"""Readers for MMLU's and CMMLU's positional CSV files, checked row by row (C-Eval's own reader is ``ceval.py``),
+and the text and JSON openers the other readers share.
 
 Files are opened as OpenCompass opens them: UTF-8 (a BOM tolerated) with universal newlines, so a
 CRLF inside a quoted field becomes ``\\n`` in the prompt.
@@ -7,12 +8,32 @@ CRLF inside a quoted field becomes ``\\n`` in the prompt.
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.records import Question
 
 LETTERS = ("A", "B", "C", "D")
+
+
+def read_text(path: Path) -> str:
+    """A data file's text as UTF-8 with newlines made ``\\n``; one line naming the file when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LlmEvalError(f"{path}: file not found") from None
+    except UnicodeDecodeError as error:
+        raise LlmEvalError(f"{path}: not UTF-8 ({error.reason} at byte {error.start}); re-save it as UTF-8") from None
+
+
+def read_json(path: Path) -> object:
+    """A whole JSON file, parsed; one line naming the file when it is not JSON."""
+    text = read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise LlmEvalError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
 
 
 def read_positional(path: Path, *, layout: str, columns: int, skip_header: bool) -> tuple[Question, ...]:
