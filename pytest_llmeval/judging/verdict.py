@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pytest_llmeval.judging.compare import Comparison, RowChange
-from pytest_llmeval.judging.summary import Row, Summary
+from pytest_llmeval.judging.summary import AVERAGES, Row, Summary
 from pytest_llmeval.names import literal
 from pytest_llmeval.records import SubjectResult
 
@@ -67,8 +67,11 @@ def group_failure(row: Row) -> str | None:
     if not threshold_failed(row.value, row.minimum):
         return None
     assert row.value is not None and row.minimum is not None
-    kind = row.metric.replace("_", " ")
-    return f"{row.name}: average {below(row.value, row.minimum)} ({kind} of {row.detail})"
+    if row.metric in AVERAGES:
+        kind = row.metric.replace("_", " ")
+        return f"{row.name}: average {below(row.value, row.minimum)} ({kind} of {row.detail})"
+    # A pooled row (MATH's): the dataset's own metric over every question of its members.
+    return f"{row.name}: {row.metric} {below(row.value, row.minimum)} (every question of {row.detail})"
 
 
 def unchecked_gates(summary: Summary) -> list[str]:
