@@ -31,7 +31,9 @@ def test_trained_model_passes_and_writes_opencompass_files(run_llm, tiny_model, 
     assert model != tiny_model.resolve().name
     prediction = read_json(run / "predictions" / model / "ceval-law.json")
     assert list(prediction) == [str(i) for i in range(10)]
-    assert set(prediction["0"]) == {"origin_prompt", "prediction", "gold"}
+    assert set(prediction["0"]) == {"origin_prompt", "prediction", "gold", "stopped_early"}
+    # The model writes its letter and then its end token: generation stopped at the letter, one step early.
+    assert prediction["0"]["stopped_early"] is True
     assert prediction["0"]["origin_prompt"].startswith("以下是中国关于法学考试的单项选择题，请选出其中的正确答案。\n")
     assert prediction["0"]["origin_prompt"].endswith("\n答案: ")
     assert read_json(run / "results" / model / "ceval-law.json") == {"accuracy": 100.0}

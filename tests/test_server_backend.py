@@ -24,8 +24,14 @@ def outcomes(run: Path) -> list[tuple[str, str, str]]:
 
 
 def prompts(run: Path) -> dict[str, dict]:
+    """Each predictions file, without the early-stop marks (the server generates to the end; see
+    test_reasoning_suites for its text against the local backend's full generation)."""
     folder = next((run / "predictions").iterdir())
-    return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+    files = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+    return {
+        name: {k: {f: v for f, v in row.items() if f != "stopped_early"} for k, row in rows.items()}
+        for name, rows in files.items()
+    }
 
 
 def server_args(project: pytest.Pytester, base: str, name: str, tiny_model: Path, *more: str) -> list[str]:
