@@ -171,14 +171,15 @@ def plugin_outcomes(run_root: Path) -> dict[tuple[str, int], dict]:
 
 
 def build_base_like(workdir: Path, data: Path) -> Path:
-    """``tiny_base``'s model, taught on the first two questions of every subject of gsm8k_gen, math_gen, bbh_gen
-    and ceval_gen (the rest it has not seen: it still answers in their format, mostly wrong)."""
+    """``tiny_base``'s model as the tests build it: taught on the first 4 questions of GSM8K, MATH's algebra and
+    BBH's navigate and snarks (the rest it has not seen: it still answers in the GSM8K format and writes on)."""
     from pytest_llmeval.tiny_base import build_base_model
 
-    out = workdir / "model-base-like"
+    out = workdir / "model-base-like-reasoning"
     if (out / "config.json").exists():
         return out
-    return build_base_model(out, data, per_item=2, context=400)
+    items = {"gsm8k_gen": ["gsm8k"], "math_gen": ["algebra"], "bbh_gen": ["navigate", "snarks"]}
+    return build_base_model(out, data, per_item=4, items=items, context=400)
 
 
 def decode_steps(model: Path, texts: list[str]) -> list[int]:
@@ -192,11 +193,12 @@ def decode_steps(model: Path, texts: list[str]) -> list[int]:
 
 def stop_benchmark(args: argparse.Namespace, data: Path, me: list[str]) -> int:
     """(a) reference loop, full decode; (b) plugin with its stop; (c) plugin with --llm-full-output."""
-    models = {"random 8M": build_model(args.workdir, data), "base-like 0.4M": build_base_like(args.workdir, data)}
+    builders = {"random": ("random 8M", build_model), "base-like": ("base-like 0.4M", build_base_like)}
+    models = {builders[kind][0]: builders[kind][1](args.workdir, data) for kind in args.models}
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s); gsm8k_gen: first {args.gsm8k_limit} questions;")
     print(f"ceval_gen: {len(subjects(data))} subjects, limit {args.limit or 'none'}, max-out-len 16\n")
     for name, model in models.items():
-        for config in ("gsm8k_gen", "ceval_gen"):
+        for config in args.stop_configs:
             limit = args.gsm8k_limit if config == "gsm8k_gen" else args.limit
             work = args.workdir / f"stop-{config}"
             shutil.rmtree(work, ignore_errors=True)
@@ -258,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--stop", action="store_true", help="benchmark the answer-is-fixed stop (see above)")
     parser.add_argument("--gsm8k-limit", type=int, default=100, help="--stop: first N GSM8K questions (100)")
+    parser.add_argument("--models", nargs="+", default=["random", "base-like"], choices=["random", "base-like"])
+    parser.add_argument(
+        "--stop-configs", nargs="+", default=["gsm8k_gen", "ceval_gen"], choices=["gsm8k_gen", "ceval_gen"]
+    )
     args = parser.parse_args(argv)
     data = args.data.resolve()
     if args.child:
