@@ -58,7 +58,7 @@ class StopRule:
             return True
         view = _settled_part(text)
         if end:
-            view = _settled_part(view[: len(view) - _partial_suffix(view, end)])
+            view = _settled_part(view[: len(view) - partial_suffix(view, end)])
         return self.fixed(view)
 
 
@@ -71,8 +71,9 @@ def _settled_part(text: str) -> str:
         text = shorter
 
 
-def _partial_suffix(text: str, end: str) -> int:
-    """The length of the longest suffix of ``text`` that is a proper prefix of ``end``."""
+def partial_suffix(text: str, end: str) -> int:
+    """The length of the longest suffix of ``text`` that is a proper prefix of ``end``: where ``end`` may yet
+    complete once more text follows."""
     for size in range(min(len(text), len(end) - 1), 0, -1):
         if text.endswith(end[:size]):
             return size

@@ -15,7 +15,7 @@ For ``pred_role="BOT"`` rules (BBH) the guarantee is about the text the postproc
 
 from __future__ import annotations
 
-from pytest_llmeval.records import StopRule
+from pytest_llmeval.records import StopRule, partial_suffix
 
 # The marker both BBH postprocessors split on. It has no border (no proper prefix equal to a suffix), and neither has
 # any prefix of it, so occurrences never overlap and at most one suffix of a text can be an unfinished start of it.
@@ -54,10 +54,7 @@ def _after_first_answer_is(text: str) -> tuple[int, str] | None:
 def _without_unfinished_marker(after: str) -> str:
     # A continuation can complete a second "answer is " that starts in the tail of the text, which would cut the
     # postprocessor's window there. Drop that tail (a suffix that is a proper prefix of the marker) before deciding.
-    for length in range(len(_ANSWER_IS) - 1, 0, -1):
-        if after.endswith(_ANSWER_IS[:length]):
-            return after[:-length]
-    return after
+    return after[: len(after) - partial_suffix(after, _ANSWER_IS)]
 
 
 def bbh_mcq_fixed(text: str) -> bool:
