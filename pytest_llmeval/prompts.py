@@ -47,6 +47,7 @@ class Prompt:
     # ppl mode: the prompt of every label, in label order (``text`` is the first)
     label_texts: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
+    score_name: str = "PPL"  # what a label's score is called in the predictions file (ll: Loglikelihood)
 
 
 def fit_prompt(

@@ -1,4 +1,4 @@
-"""Evaluate one subject: fit prompts, then generate (``gen``) or score every label (``ppl``), then score answers.
+"""Evaluate one subject: fit prompts, then generate (``gen``) or score every label (``ppl``, ``ll``), then score answers.
 
 The mode of a config picks the inference step from ``STEPS``; everything around it is shared.
 """
@@ -53,7 +53,7 @@ def renderer(
     benchmark = config.benchmark
     shots = [(benchmark.fields(q, q.answer), q.answer) for q in plan.shots]
     # OpenCompass empties the output field of the row it generates for.
-    fields = benchmark.fields(question, question.answer if infer.mode == "ppl" else "")
+    fields = benchmark.fields(question, "" if infer.mode == "gen" else question.answer)
 
     def render(k: int) -> str:
         pieces = render_pieces(infer, shots[:k], fields, label)
@@ -171,26 +171,45 @@ def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch:
 
 
 def _score_labels(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch: OnBatch) -> tuple[list, list, str]:
-    """Every label's full prompt scored by ``backend.perplexity``; the lowest score wins, the first on ties."""
+    """Every label's prompt scored; ppl: ``backend.perplexity``, the lowest wins; ll: ``backend.loglikelihood`` of
+    the row's shared continuation (its ``cont`` field), the highest wins. The first label wins ties."""
     assert plan.questions is not None
-    labels = plan.spec.config.infer_config(plan.subject).labels
+    infer = plan.spec.config.infer_config(plan.subject)
+    labels, ll = infer.labels, infer.mode == "ll"
     per_question = build_label_prompts(plan, backend, settings)
+    questions = [tuple(prompt.text for prompt in prompts) for prompts in per_question]
+    # LLInferencer scores the tokens of the row's "cont" column: the text after the blank (Winogrande).
+    conts = [dict(q.columns).get("cont", "") for q in plan.questions] if ll else []
+    path = shared_prefix(backend, settings, "label_loglikelihoods" if ll else "label_scores")
+    refused = getattr(backend, "packing_off", None) if path == "on" and infer.shots == 0 else None
+    if refused:
+        # Zero-shot options share only their own question's context, which packed rows share; without them
+        # every label runs whole (the reference path, by question).
+        path = f"off: {refused}"
     scores: list[float] = []
-    path = shared_prefix(backend, settings, "label_scores")
     if path == "on":
-        # One pass per question over what its labels share, the subject's shots computed once.
-        questions = [tuple(prompt.text for prompt in prompts) for prompts in per_question]
-        shared = backend.label_scores(questions, settings.max_seq_len, settings.batch_size, on_batch)  # type: ignore[attr-defined]
+        # One pass per question over what its labels share (and the subject's shared shots once).
+        if ll:
+            shared = backend.label_loglikelihoods(  # type: ignore[attr-defined]
+                questions, conts, settings.max_seq_len, settings.batch_size, on_batch
+            )
+        else:
+            shared = backend.label_scores(questions, settings.max_seq_len, settings.batch_size, on_batch)  # type: ignore[attr-defined]
         scores = [v for row in shared for v in row]
     else:
-        texts = [prompt.text for prompts in per_question for prompt in prompts]
+        texts = [text for row in questions for text in row]
+        continuations = [cont for cont in conts for _ in labels]
         for start in range(0, len(texts), settings.batch_size):
-            scores += backend.perplexity(texts[start : start + settings.batch_size], settings.max_seq_len)
+            chunk = slice(start, start + settings.batch_size)
+            if ll:
+                scores += backend.loglikelihood(texts[chunk], continuations[chunk], settings.max_seq_len)  # type: ignore[attr-defined]
+            else:
+                scores += backend.perplexity(texts[chunk], settings.max_seq_len)
             on_batch(len(scores) // len(labels))
     outcomes, prompts = [], []
     for number, (question, label_prompts) in enumerate(zip(plan.questions, per_question, strict=True)):
         own = tuple(scores[number * len(labels) : (number + 1) * len(labels)])
-        best = labels[own.index(min(own))]
+        best = labels[own.index(max(own) if ll else min(own))]
         outcomes.append(
             Outcome(
                 index=question.index,
@@ -211,6 +230,7 @@ def _score_labels(plan: SubjectPlan, backend: Backend, settings: Settings, on_ba
                 outcomes[-1].prompt_tokens,
                 tuple(p.text for p in label_prompts),
                 labels,
+                "Loglikelihood" if ll else "PPL",
             )
         )
     return outcomes, prompts, path
@@ -228,7 +248,7 @@ def stop_rule(rule: str, settings: Settings, cut: bool) -> StopRule | None:
     return STOPS.get(rule)
 
 
-STEPS = {"gen": _generate, "ppl": _score_labels}
+STEPS = {"gen": _generate, "ppl": _score_labels, "ll": _score_labels}
 
 
 def free_memory() -> None:

@@ -101,7 +101,9 @@ def test_missing_data_matters_only_for_selected_datasets(project, run_llm, untra
 def test_chat_mode_refuses_ppl_configs_up_front(several, run_llm, tiny_model):
     result = run_llm(tiny_model, "--llm-hf-type", "chat", "-m", "cmmlu")
     assert result.ret != 0
-    result.stdout.re_match_lines([r".*cmmlu_ppl: ppl configs score OpenCompass's plain prompts; --llm-hf-type chat .*"])
+    result.stdout.re_match_lines(
+        [r".*cmmlu_ppl: ppl and ll configs score OpenCompass's plain prompts; --llm-hf-type chat .*"]
+    )
 
 
 def test_fewer_dev_rows_than_shots(project, run_llm, untrained_model):

@@ -95,7 +95,7 @@ def test_ppl_is_refused_by_name(project, run_llm, tiny_model, served_model):
     result.stdout.fnmatch_lines(
         [
             (
-                f"*ceval-law: {base}: ppl configs need the prompt's log-probabilities (completions with "
+                f"*ceval-law: {base}: ppl and ll configs need the prompt's log-probabilities (completions with "
                 "echo=true and logprobs, as vLLM returns them); this server returned none*"
             )
         ]

@@ -231,6 +231,17 @@ class CachedBackend:
         self.store.put({key: verdict or ""})
         return verdict
 
+    @property
+    def packing_off(self) -> str | None:
+        """The model's packing probe verdict (see ``hf.probe_packing``), stored like ``prefix_cache_off``."""
+        key = _key(self.fingerprint, "packing-probe")
+        found = self.store.get([key])
+        if key in found:
+            return found[key] or None
+        verdict = getattr(self.inner, "packing_off", None)
+        self.store.put({key: verdict or ""})
+        return verdict
+
     def count_many(self, prompts: Sequence[str]) -> list[int]:
         keys = [_key(self.tokens_fingerprint, "count", p) for p in prompts]
         found = self.store.get(keys)
@@ -360,5 +371,38 @@ class CachedBackend:
             if shared is not None:
                 return list(shared(chosen, max_seq_len, batch_size))
             return [inner.perplexity(list(q), max_seq_len) for q in chosen]
+
+        return self._cached(keys, compute, batch_size * SLICE_BATCHES, on_batch)
+
+    def loglikelihood(self, texts: Sequence[str], conts: Sequence[str], max_seq_len: int) -> list[float]:
+        keys = [_key(self.fingerprint, "ll-batch", max_seq_len, list(texts), list(conts), t) for t in texts]
+
+        def compute(chunk: list[int]) -> list[float]:
+            scores = self.inner.loglikelihood(list(texts), list(conts), max_seq_len)  # type: ignore[attr-defined]
+            return [scores[i] for i in chunk]
+
+        return self._cached(keys, compute, len(texts), lambda done: None)
+
+    def label_loglikelihoods(
+        self,
+        questions: Sequence[Sequence[str]],
+        conts: Sequence[str],
+        max_seq_len: int,
+        batch_size: int,
+        on_batch: Callable[[int], None] = lambda done: None,
+    ) -> list[list[float]]:
+        keys = [_key(self.fingerprint, "ll", max_seq_len, list(q), c) for q, c in zip(questions, conts, strict=True)]
+
+        def compute(chunk: list[int]) -> list[list[float]]:
+            inner = self.inner
+            chosen = [questions[i] for i in chunk]
+            continuations = [conts[i] for i in chunk]
+            shared = getattr(inner, "label_loglikelihoods", None)
+            if shared is not None:
+                return list(shared(chosen, continuations, max_seq_len, batch_size))
+            return [
+                inner.loglikelihood(list(q), [c] * len(q), max_seq_len)  # type: ignore[attr-defined]
+                for q, c in zip(chosen, continuations, strict=True)
+            ]
 
         return self._cached(keys, compute, batch_size * SLICE_BATCHES, on_batch)

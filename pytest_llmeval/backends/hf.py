@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import torch
 import transformers
 
+from pytest_llmeval.backends import packing
 from pytest_llmeval.backends.hf_files import DTYPE_KEYS
 from pytest_llmeval.backends.protocol import LoadError
 from pytest_llmeval.errors import LlmEvalError
@@ -141,6 +142,8 @@ class HFBackend(TokenizerOnly):
         # Why the shared-prefix paths (``generate_all``, ``label_scores``) must not run for this model, or
         # None; set by ``probe_prefix_cache`` at load, read by the runner before every subject.
         self.prefix_cache_off: str | None = None
+        # Why the packed rows of ``label_scores`` / ``label_loglikelihoods`` must not run (``probe_packing``), or None.
+        self.packing_off: str | None = None
 
     @classmethod
     def load(cls, settings: Settings, cpu_threads: int | None = None, tokenizer: Any = None) -> HFBackend:
@@ -166,6 +169,7 @@ class HFBackend(TokenizerOnly):
             backend.generation_config.eos_token_id = list(settings.eos_token_ids)
         if settings.prefix_cache:
             backend.prefix_cache_off = backend.probe_prefix_cache()
+            backend.packing_off = backend.probe_packing()
         return backend
 
     def _forward_parameters(self) -> set[str]:
@@ -236,6 +240,38 @@ class HFBackend(TokenizerOnly):
         return (losses.sum(-1) / (ids != pad).sum(-1)).tolist()
 
     @torch.inference_mode()
+    def loglikelihood(self, texts: Sequence[str], conts: Sequence[str], max_seq_len: int) -> list[float]:
+        """OpenCompass 0.2.4's log-likelihood of each text's continuation, the reference definition of ``ll`` mode.
+
+        The text is tokenized whole and cut to ``max_seq_len`` tokens; the context is the text with every
+        occurrence of its continuation deleted, tokenized on its own, and the continuation is every token from
+        the context's length on, whatever the whole tokenization does at the boundary. Its tokens'
+        log-probabilities are taken in the model's dtype and summed (on the CPU, as OpenCompass does). Rows are
+        padded on the right, so a batched value equals the unbatched one.
+        """
+        rows = [self._ll_ids(text, max_seq_len) for text in texts]
+        starts = [self._context_length(text, cont, max_seq_len) for text, cont in zip(texts, conts, strict=True)]
+        ids, mask = _padded(rows, self.tokenizer.pad_token_id, left=False)
+        device = self.model.device
+        logits = self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+        values = []
+        for line, (row, start) in enumerate(zip(rows, starts, strict=True)):
+            positions = list(range(start - 1, len(row) - 1))
+            values.append(_loglikelihood(logits[line], positions, row[start:]))
+        return values
+
+    def _ll_ids(self, text: str, max_seq_len: int) -> list[int]:
+        return list(self.tokenizer(text)["input_ids"])[:max_seq_len]
+
+    def _context_length(self, text: str, cont: str, max_seq_len: int) -> int:
+        context = self.tokenizer(text.replace(cont, ""), truncation=True, max_length=max_seq_len)["input_ids"]
+        return max(len(context), 1)  # the first token is never predicted
+
+    def _ppl_ids(self, texts: Sequence[str], max_seq_len: int) -> list[list[int]]:
+        """Label prompts tokenized as ``perplexity`` tokenizes them (cut to ``max_seq_len``, no padding)."""
+        return [list(row) for row in self.tokenizer(list(texts), truncation=True, max_length=max_seq_len)["input_ids"]]
+
+    @torch.inference_mode()
     def label_scores(
         self,
         questions: Sequence[Sequence[str]],
@@ -245,27 +281,40 @@ class HFBackend(TokenizerOnly):
     ) -> list[list[float]]:
         """``perplexity`` of every label text of every question, with the work they share done once.
 
-        Label prompts of a question differ only in their last token (``…答案: A`` / ``…答案: B``), and the
-        questions of a subject share their few-shot prefix. So each group of questions sharing a token prefix
-        runs that prefix once, keeps its KV cache, and continues every question's own tokens from it in
-        batches; each label's last token is scored from the last position's logits. The split is made on the
-        token ids of the full prompts, so no tokenizer merge across the boundary can make it differ from the
-        reference. Questions that do not fit this shape (a label longer than one token, a prompt over
-        ``max_seq_len``) are scored by ``perplexity`` itself.
+        Label prompts are tokenized as ``perplexity`` does, and then:
+
+        - questions whose labels differ only in their last token (``…答案: A`` / ``…答案: B``) and that share a
+          token prefix with other questions (a subject's shots) run that prefix once, keep its KV cache, and
+          continue every question's own tokens from it in batches; each label's last token is scored from the
+          last position's logits (``_score_group``);
+        - every other question is one packed row (``packing``): the tokens its labels share once, then each
+          label's own tokens, many questions per batch (``_score_packed``);
+        - a question whose packed row would be longer than ``max_seq_len``, or every one when the model failed
+          the packing probe, is scored by ``perplexity`` itself, one label per row.
+
+        Every split is made on the token ids of the whole prompts, so no tokenizer merge across a boundary can
+        make a score differ from the reference.
         """
-        scores: list[list[float] | None] = [None] * len(questions)
         pad = self.tokenizer.pad_token_id
-        shapes = [
-            None if self.prefix_cache_off else _label_shape(self.tokenizer(list(texts))["input_ids"], max_seq_len, pad)
-            for texts in questions
-        ]
-        plain = [i for i, shape in enumerate(shapes) if shape is None]
+        ids = [self._ppl_ids(texts, max_seq_len) for texts in questions]
+        scores: list[list[float] | None] = [None] * len(questions)
+        shapes = [None if self.prefix_cache_off else _label_shape(rows, max_seq_len, pad) for rows in ids]
+        groups = _prefix_groups([(i, shape) for i, shape in enumerate(shapes) if shape is not None])
+        cached = [group for group in groups if len(group) > 1]
+        in_cache = {i for group in cached for i, _ in group}
+        rest = [i for i in range(len(questions)) if i not in in_cache]
+        packed, plain = self._packable(rest, ids, max_seq_len)
         done = 0
-        for group in _prefix_groups([(i, shape) for i, shape in enumerate(shapes) if shape is not None]):
+        for group in cached:
             for index, values in self._score_group(group, batch_size):
                 scores[index] = values
                 done += 1
                 on_batch(done)
+        rows = {i: packing.pack(ids[i]) for i in packed}
+        for index, values in self._score_packed(rows, batch_size, lambda row, logits: _ppl_of(row, logits, pad)):
+            scores[index] = values
+            done += 1
+            on_batch(done)
         for i in plain:  # as the reference loop would: this question's labels in batches
             texts = list(questions[i])
             scores[i] = [
@@ -277,6 +326,107 @@ class HFBackend(TokenizerOnly):
             on_batch(done)
         assert all(s is not None for s in scores)
         return scores  # type: ignore[return-value]
+
+    @torch.inference_mode()
+    def label_loglikelihoods(
+        self,
+        questions: Sequence[Sequence[str]],
+        conts: Sequence[str],
+        max_seq_len: int,
+        batch_size: int,
+        on_batch: Callable[[int], None] = lambda done: None,
+    ) -> list[list[float]]:
+        """``loglikelihood`` of every label text of every question with the question's continuation, each
+        question's labels in one packed row (see ``label_scores``); rows that cannot be packed run the reference."""
+        ids = [[self._ll_ids(text, max_seq_len) for text in texts] for texts in questions]
+        starts = [
+            [self._context_length(text, cont, max_seq_len) for text in texts]
+            for texts, cont in zip(questions, conts, strict=True)
+        ]
+        scores: list[list[float] | None] = [None] * len(questions)
+        packed, plain = self._packable(range(len(questions)), ids, max_seq_len)
+        rows = {i: packing.pack(ids[i]) for i in packed}
+
+        def reduce(row: packing.PackedRow, logits: torch.Tensor, index: int) -> list[float]:
+            return [
+                _loglikelihood(logits, row.logits_for(label, first), row.prompts[label][first:])
+                for label, first in enumerate(starts[index])
+            ]
+
+        done = 0
+        for index, values in self._score_packed(rows, batch_size, reduce, with_index=True):
+            scores[index] = values
+            done += 1
+            on_batch(done)
+        for i in plain:
+            texts = list(questions[i])
+            scores[i] = [
+                v
+                for k in range(0, len(texts), batch_size)
+                for v in self.loglikelihood(
+                    texts[k : k + batch_size], [conts[i]] * len(texts[k : k + batch_size]), max_seq_len
+                )
+            ]
+            done += 1
+            on_batch(done)
+        assert all(s is not None for s in scores)
+        return scores  # type: ignore[return-value]
+
+    def _packable(
+        self, indices: Iterable[int], ids: Sequence[Sequence[Sequence[int]]], max_seq_len: int
+    ) -> tuple[list[int], list[int]]:
+        """Which questions to pack, which to score the reference way (packing refused, or a row too long)."""
+        if self.packing_off:
+            return [], list(indices)
+        packed, plain = [], []
+        for i in indices:
+            width = packing.common_length(ids[i]) + sum(
+                max(len(row) - 1 - packing.common_length(ids[i]), 0) for row in ids[i]
+            )
+            (packed if width <= max_seq_len else plain).append(i)
+        return packed, plain
+
+    def _score_packed(
+        self,
+        rows: dict[int, packing.PackedRow],
+        batch_size: int,
+        reduce: Callable[..., list[float]],
+        with_index: bool = False,
+    ) -> Iterator[tuple[int, list[float]]]:
+        """Forward the packed rows ``batch_size`` at a time, longest first, and reduce each row's logits to its
+        label scores."""
+        order = sorted(rows, key=lambda i: -len(rows[i].ids))
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            logits = self._packed_logits([rows[i] for i in chunk])
+            for line, index in enumerate(chunk):
+                row = rows[index]
+                own = logits[line, : len(row.ids)]
+                yield index, reduce(row, own, index) if with_index else reduce(row, own)
+
+    def _packed_logits(self, rows: Sequence[packing.PackedRow]) -> torch.Tensor:
+        """Logits of packed rows in one forward pass: right-padded, with each row's own mask and positions."""
+        width = max(len(row.ids) for row in rows)
+        pad = self.tokenizer.pad_token_id
+        ids = torch.full((len(rows), width), pad if pad is not None else 0, dtype=torch.long)
+        owner = torch.full((len(rows), width), packing.PAD, dtype=torch.long)
+        positions = torch.zeros((len(rows), width), dtype=torch.long)
+        for line, row in enumerate(rows):
+            ids[line, : len(row.ids)] = torch.tensor(row.ids, dtype=torch.long)
+            owner[line, : len(row.ids)] = torch.tensor(row.owner, dtype=torch.long)
+            positions[line, : len(row.ids)] = torch.tensor(row.positions, dtype=torch.long)
+        # packing.sees, for every (query, key) pair at once.
+        causal = torch.ones((width, width), dtype=torch.bool).tril()
+        keys, queries = owner.unsqueeze(1), owner.unsqueeze(2)
+        allowed = causal & ((keys == packing.SHARED) | (keys == queries))
+        dtype = next(self.model.parameters()).dtype
+        # The additive form every attention implementation takes: 0 where a token sees, the dtype's minimum
+        # where it does not (what transformers itself builds from a 2D mask).
+        mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min).unsqueeze(1)
+        device = self.model.device
+        return self.model(
+            input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device), use_cache=False
+        ).logits
 
     def _prefix(self, prefix: Sequence[int], **kwargs: Any) -> tuple[torch.Tensor, Any]:
         """Run a shared prefix once: its logits and the KV cache to continue from, in the model's own form."""
@@ -444,6 +594,31 @@ class HFBackend(TokenizerOnly):
             return f"continuing from a prefix cache failed: {one_line(error)}"
         return next((problem for problem in checks if problem), None)
 
+    @torch.inference_mode()
+    def probe_packing(self) -> str | None:
+        """Why a packed row (``packing``) does not give the whole prompts' logits for this model, or None.
+
+        Checked once at load: two short prompts sharing a prefix, packed into one row and run with its mask and
+        positions, against the two whole prompts. A model that ignores a 4D mask or the given positions (some
+        attention kernels do) fails here, and its multi-token options are scored the reference way.
+        """
+        ids = list(self.tokenizer(PROBE_TEXT)["input_ids"])
+        if len(ids) < 14:
+            return f"the probe text is only {len(ids)} tokens long"
+        rows = [ids[:12], ids[:8] + ids[12:14]]
+        try:
+            whole_ids, mask = _padded(rows, self.tokenizer.pad_token_id, left=False)
+            device = self.model.device
+            whole = self.model(input_ids=whole_ids.to(device), attention_mask=mask.to(device)).logits
+            row = packing.pack(rows)
+            packed = self._packed_logits([row])[0]
+            pairs = [
+                (packed[row.logits_for(label)], whole[label, : len(prompt) - 1]) for label, prompt in enumerate(rows)
+            ]
+        except Exception as error:  # noqa: BLE001 - any failure of the speed path means: use the reference path
+            return f"a packed row failed: {one_line(error)}"
+        return _compare("a packed row", pairs)
+
     def _probe_forward(self, prefix: list[int], rows: list[list[int]]) -> str | None:
         ids, mask = _padded(rows, self.tokenizer.pad_token_id, left=False)
         device = self.model.device
@@ -453,7 +628,7 @@ class HFBackend(TokenizerOnly):
         tails = [row[size:] for row in rows]
         continued = self._continue_right_padded(cache, size, tails)
         pairs = [(continued[k, : len(t)], whole[k, size : size + len(t)]) for k, t in enumerate(tails)]
-        return _compare("a forward pass", pairs)
+        return _compare("a forward pass from a prefix cache", pairs)
 
     def _probe_generate(self, prefix: list[int], rows: list[list[int]]) -> str | None:
         config = copy.copy(self.generation_config)
@@ -468,7 +643,7 @@ class HFBackend(TokenizerOnly):
         continued = self._generate_from_prefix(prefix, cache, rows, config)
         if len(continued.logits) != len(whole.logits):
             return f"generate from a prefix cache ran {len(continued.logits)} steps, not {len(whole.logits)}"
-        return _compare("generate", list(zip(continued.logits, whole.logits, strict=True)))
+        return _compare("generate from a prefix cache", list(zip(continued.logits, whole.logits, strict=True)))
 
     @torch.inference_mode()
     def generate(
@@ -580,7 +755,7 @@ def _compare(how: str, pairs: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> st
     if worst <= tolerance * scale:
         return None
     return (
-        f"{how} from a prefix cache gives logits up to {worst:.3g} away from the whole prompt's "
+        f"{how} gives logits up to {worst:.3g} away from the whole prompt's "
         f"(largest logit {scale:.3g}, tolerance {tolerance:g} of it)"
     )
 
@@ -637,3 +812,26 @@ def _prefix_groups(
 
 def _nll(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return torch.nn.functional.cross_entropy(logits, targets, reduction="none")
+
+
+def _ppl_of(row: packing.PackedRow, logits: torch.Tensor, pad: int | None) -> list[float]:
+    """OpenCompass's PPL of each label's whole prompt from its packed row's logits (float32, as ``perplexity``):
+    the summed negative log-likelihood of every token after the first, pad targets left out, divided by the
+    prompt's tokens that are not the pad id."""
+    logits = logits.float()
+    scores = []
+    for label, prompt in enumerate(row.prompts):
+        targets = torch.tensor(prompt[1:], device=logits.device, dtype=torch.long)
+        losses = _nll(logits[row.logits_for(label)], targets) * (targets != pad)
+        scores.append(float(losses.sum() / sum(token != pad for token in prompt)))
+    return scores
+
+
+def _loglikelihood(logits: torch.Tensor, positions: Sequence[int], targets: Sequence[int]) -> float:
+    """The summed log-probability of ``targets`` predicted at ``positions``: log-softmax in the logits' own dtype,
+    summed on the CPU, as OpenCompass's LLInferencer does (no float32 cast, unlike PPL)."""
+    if not targets:
+        return 0.0
+    chosen = logits[list(positions)].log_softmax(-1)
+    picked = chosen.gather(1, torch.tensor(list(targets), device=logits.device).unsqueeze(1))
+    return float(picked.cpu().sum())

@@ -184,6 +184,20 @@ class ServerBackend:
         return [self._ppl(text) for text in texts]
 
     def _ppl(self, text: str) -> float:
+        values = self._echo(text)
+        # The first token (BOS) has no log-probability; the sum runs over the rest, divided by all tokens.
+        return -sum(v for v in values[1:] if v is not None) / len(values)
+
+    def loglikelihood(self, texts: Sequence[str], conts: Sequence[str], max_seq_len: int) -> list[float]:
+        """OpenCompass's LL from the prompt's echoed token log-probabilities: the sum over the tokens from the
+        context's length on, the context (the text without its continuation) counted by ``count_tokens``."""
+        return [
+            sum(v for v in self._echo(text)[self.count_tokens(text.replace(cont, "")) :] if v is not None)
+            for text, cont in zip(texts, conts, strict=True)
+        ]
+
+    def _echo(self, text: str) -> list[float | None]:
+        """The log-probability of each of the prompt's own tokens (None for the first), as the server echoes them."""
         with self._request("completions"):
             answer = self.client.completions.create(
                 model=self.settings.api_model, prompt=text, max_tokens=1, temperature=0, echo=True, logprobs=0
@@ -195,12 +209,11 @@ class ServerBackend:
         prompt_values = [v for v, at in zip(values, offsets) if at < len(text)] if offsets else values[:-1]
         if len(prompt_values) < 2 or any(v is not None and not math.isfinite(v) for v in prompt_values[1:]):
             raise ServerError(
-                f"{where(self.settings)}: ppl configs need the prompt's log-probabilities (completions with "
+                f"{where(self.settings)}: ppl and ll configs need the prompt's log-probabilities (completions with "
                 "echo=true and logprobs, as vLLM returns them); this server returned none: run gen configs "
-                "against it, or ppl configs with the transformers backend"
+                "against it, or ppl and ll configs with the transformers backend"
             )
-        # The first token (BOS) has no log-probability; the sum runs over the rest, divided by all tokens.
-        return -sum(v for v in prompt_values[1:] if v is not None) / len(prompt_values)
+        return prompt_values
 
 
 class ServerTokens:

@@ -83,10 +83,10 @@ class DatasetNode(pytest.Collector):
     def check(cls, spec: DatasetSpec, settings: Any) -> None:
         """Combinations refused before any data is read or model loaded."""
         config = spec.config
-        ppl = any(config.mode_of(config.benchmark.subject(key)) == "ppl" for key in spec.subjects)
+        ppl = any(config.mode_of(config.benchmark.subject(key)) != "gen" for key in spec.subjects)
         if ppl and settings.hf_type == "chat" and not settings.meta_template:
             raise LlmEvalError(
-                f"{spec.config.name}: ppl configs score OpenCompass's plain prompts; --llm-hf-type chat applies to "
+                f"{spec.config.name}: ppl and ll configs score OpenCompass's plain prompts; --llm-hf-type chat applies to "
                 "gen configs only (use --llm-hf-type base)"
             )
 

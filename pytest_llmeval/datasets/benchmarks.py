@@ -1,12 +1,17 @@
-"""C-Eval, MMLU and CMMLU as ``Benchmark`` values: subjects, groups in OpenCompass's summary order, layout, reader."""
+"""Every built-in dataset as a ``Benchmark`` value: subjects, groups in OpenCompass's summary order, layout, reader."""
 
 from __future__ import annotations
 
-from pytest_llmeval.datasets import bbh, ceval, gsm8k, math_problems
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from pytest_llmeval.datasets import bbh, ceval, choices, gsm8k, math_problems
 from pytest_llmeval.datasets.base import Benchmark, Group, Subject
 from pytest_llmeval.datasets.cmmlu import CMMLU_GROUPS, CMMLU_SUBJECTS
 from pytest_llmeval.datasets.mmlu import MMLU_GROUPS, MMLU_SUBJECTS
 from pytest_llmeval.datasets.readers import read_cmmlu, read_mmlu
+from pytest_llmeval.records import Question
 
 
 def _ceval() -> Benchmark:
@@ -152,6 +157,74 @@ def _bbh() -> Benchmark:
     )
 
 
+def _one_file(
+    family: str,
+    title: str,
+    data_path: str,
+    key: str,
+    file: str,
+    read: Callable[[Path, str], tuple[Question, ...]],
+    split: str,
+    keywords: tuple[str, ...] = (),
+) -> Benchmark:
+    """A dataset that is one item read from one file (every zero-shot commonsense and reading set but RACE)."""
+    return Benchmark(
+        family=family,
+        title=title,
+        data_path=data_path,
+        subjects=(Subject(key, key, keywords=keywords),),
+        groups=(),
+        abbr_prefix="",
+        shot_split=split,  # zero-shot: never read
+        test_split=split,
+        question_field="question",
+        answer_field="answer",
+        file_name=lambda key, split: file,
+        read=read,
+    )
+
+
+def _race() -> Benchmark:
+    return Benchmark(
+        family="race",
+        title="RACE",
+        data_path="race",
+        subjects=(Subject("middle", "middle"), Subject("high", "high")),
+        groups=(),
+        abbr_prefix="race-",
+        shot_split="validation",  # loaded by OpenCompass, never used (zero-shot)
+        test_split="test",
+        question_field="question",
+        answer_field="answer",
+        file_name=lambda key, split: f"{split}/{key}.jsonl",
+        read=choices.read_race,
+    )
+
+
 CEVAL, MMLU, CMMLU = _ceval(), _mmlu(), _cmmlu()
 GSM8K, MATH, BBH = _gsm8k(), _math(), _bbh()
-BENCHMARKS: dict[str, Benchmark] = {b.family: b for b in (CEVAL, MMLU, CMMLU, GSM8K, MATH, BBH)}
+HELLASWAG = _one_file(
+    "hellaswag", "HellaSwag", "hellaswag", "hellaswag", "hellaswag.jsonl", choices.read_hellaswag, "val"
+)
+ARC_C = _one_file(
+    "arc_c", "ARC-Challenge", "ARC/ARC-c", "ARC-c", "ARC-Challenge-Dev.jsonl", choices.read_arc, "dev", ("arc",)
+)
+ARC_E = _one_file("arc_e", "ARC-Easy", "ARC/ARC-e", "ARC-e", "ARC-Easy-Dev.jsonl", choices.read_arc, "dev", ("arc",))
+WINOGRANDE = _one_file(
+    "winogrande", "Winogrande", "winogrande", "winogrande", "dev.jsonl", choices.read_winogrande, "dev"
+)
+PIQA = _one_file("piqa", "PIQA", "piqa", "piqa", "dev.jsonl", choices.read_piqa, "validation")
+SIQA = _one_file("siqa", "SIQA", "siqa", "siqa", "dev.jsonl", choices.read_siqa, "validation")
+RACE = _race()
+BOOLQ = _one_file("boolq", "BoolQ", "SuperGLUE/BoolQ", "BoolQ", "val.jsonl", choices.read_boolq, "val")
+
+BENCHMARKS: dict[str, Benchmark] = {
+    b.family: b
+    for b in (CEVAL, MMLU, CMMLU, GSM8K, MATH, BBH, HELLASWAG, ARC_C, ARC_E, WINOGRANDE, PIQA, SIQA, RACE, BOOLQ)
+}
+# Configs whose OpenCompass loader differs from the family's (hellaswagDataset_V2, winograndeDataset_V2): the same
+# files, read into other fields (the whole context, letter labels), by hashed config name.
+VARIANTS: dict[str, Benchmark] = {
+    "hellaswag_gen_6faab5": replace(HELLASWAG, read=choices.read_hellaswag_gen),
+    "winogrande_gen_a9ede5": replace(WINOGRANDE, read=choices.read_winogrande_gen),
+}

@@ -7,14 +7,14 @@ benchmark (``datasets.benchmarks``: subjects, files, groups). A plain dict: no r
 from __future__ import annotations
 
 from pytest_llmeval.datasets.base import DatasetConfig
-from pytest_llmeval.datasets.benchmarks import BENCHMARKS
+from pytest_llmeval.datasets.benchmarks import BENCHMARKS, VARIANTS
 from pytest_llmeval.datasets.declared import DECLARED
 
 _BUILT = tuple(
     DatasetConfig(
         name=d.alias or d.name,
         hashed_name=d.name,
-        benchmark=BENCHMARKS[d.family],
+        benchmark=VARIANTS.get(d.name, BENCHMARKS[d.family]),
         mode=d.mode,
         postprocess=d.postprocess,
         infer=d.infer,

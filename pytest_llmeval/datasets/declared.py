@@ -126,6 +126,76 @@ def bbh_gen(examples: str) -> InferConfig:
     return InferConfig("gen", None, Template(_rounds(("HUMAN", human))), shots=0, max_out_len=512)
 
 
+# --- Commonsense and reading (opencompass-suites.md §4-§10): zero-shot, one template per label ---
+
+
+def _label_rounds(human: str, bots: tuple[tuple[str, str], ...]) -> Template:
+    """A label dict of rounds: label -> HUMAN ``human``, BOT its own text (rendered HUMAN + "\\n" + BOT)."""
+    return Template(by_label=tuple((label, _rounds(("HUMAN", human), ("BOT", bot))) for label, bot in bots))
+
+
+def _gen(human: str) -> InferConfig:
+    # GenInferencer without max_out_len: the model's setting applies (--llm-max-out-len).
+    return InferConfig("gen", None, Template(_rounds(("HUMAN", human))), shots=0)
+
+
+def hellaswag_ppl(name: str) -> InferConfig:
+    template = _label_rounds("{ctx}", tuple((str(k), "{" + x + "}") for k, x in enumerate(LETTERS)))
+    return InferConfig("ppl", None, template, shots=0)
+
+
+def hellaswag_gen(name: str) -> InferConfig:
+    return _gen(
+        "{ctx}\nQuestion: Which ending makes the most sense?\nA. {A}\nB. {B}\nC. {C}\nD. {D}\n"
+        "You may choose from 'A', 'B', 'C', 'D'.\nAnswer:"
+    )
+
+
+def arc_ppl(name: str) -> InferConfig:
+    template = _label_rounds("Question: {question}\nAnswer: ", tuple((x, "{text" + x + "}") for x in LETTERS))
+    return InferConfig("ppl", None, template, shots=0)
+
+
+def arc_gen(name: str) -> InferConfig:
+    return _gen("Question: {question}\nA. {textA}\nB. {textB}\nC. {textC}\nD. {textD}\nAnswer:")
+
+
+def winogrande_ll(name: str) -> InferConfig:
+    # Plain strings: the two filled-in sentences; the shared continuation ("cont") is what gets scored.
+    return InferConfig("ll", None, Template(by_label=(("1", "{opt1}"), ("2", "{opt2}"))), shots=0)
+
+
+def winogrande_gen(name: str) -> InferConfig:
+    return _gen("Which of the following is a good sentence:\nA. {opt1}\nB. {opt2}\nAnswer:")
+
+
+def piqa_ppl(name: str) -> InferConfig:
+    # A space before the first newline and a final newline: sic.
+    by_label = tuple(
+        (str(k), f"The following makes sense: \nQ: {{goal}}\nA: {{{sol}}}\n") for k, sol in enumerate(("sol1", "sol2"))
+    )
+    return InferConfig("ppl", None, Template(by_label=by_label), shots=0)
+
+
+def siqa_ppl(name: str) -> InferConfig:
+    human = "{context}\nQuestion: {question}\nAnswer:"
+    template = _label_rounds(human, tuple((str(k), "{answer" + x + "}") for k, x in enumerate("ABC", start=1)))
+    return InferConfig("ppl", None, template, shots=0)
+
+
+def race_ppl(name: str) -> InferConfig:
+    human = (
+        "Read the article, and answer the question by replying A, B, C or D.\n\nArticle:\n{article}\n\n"
+        "Q: {question}\n\nA. {A}\nB. {B}\nC. {C}\nD. {D}"
+    )
+    return InferConfig("ppl", None, _label_rounds(human, tuple((x, f"A: {x}") for x in LETTERS)), shots=0)
+
+
+def boolq_ppl(name: str) -> InferConfig:
+    template = _label_rounds("{passage}\nQuestion: {question}?", (("0", "No"), ("1", "Yes")))
+    return InferConfig("ppl", None, template, shots=0)
+
+
 DECLARED: tuple[Declared, ...] = (
     Declared("ceval_gen_5f30c7", "ceval_gen", "ceval", "gen", "first_capital", ceval_gen),
     Declared("ceval_ppl_578f8d", "ceval_ppl", "ceval", "ppl", None, ceval_ppl),
@@ -139,6 +209,19 @@ DECLARED: tuple[Declared, ...] = (
     Declared("math_gen_265cce", "math_gen", "math", "gen", "math", math_gen),
     # Each task's scoring rule is its subject's (multiple-choice or free-form); the hash is of all 27 tasks.
     Declared("bbh_gen_5b92b0", "bbh_gen", "bbh", "gen", None, bbh_gen, bot_turn=True),
+    Declared("hellaswag_ppl_47bff9", "hellaswag_ppl", "hellaswag", "ppl", None, hellaswag_ppl),
+    Declared("hellaswag_gen_6faab5", "hellaswag_gen", "hellaswag", "gen", "first_option", hellaswag_gen, True),
+    Declared("ARC_c_ppl_a450bd", "ARC_c_ppl", "arc_c", "ppl", None, arc_ppl),
+    Declared("ARC_c_gen_1e0de5", "ARC_c_gen", "arc_c", "gen", "first_option", arc_gen, True),
+    Declared("ARC_e_ppl_a450bd", "ARC_e_ppl", "arc_e", "ppl", None, arc_ppl),
+    Declared("ARC_e_gen_1e0de5", "ARC_e_gen", "arc_e", "gen", "first_option", arc_gen, True),
+    Declared("winogrande_ll_c5cf57", "winogrande_ll", "winogrande", "ll", None, winogrande_ll),
+    Declared("winogrande_gen_a9ede5", "winogrande_gen", "winogrande", "gen", "first_option_ab", winogrande_gen, True),
+    Declared("piqa_ppl_1cf9f0", "piqa_ppl", "piqa", "ppl", None, piqa_ppl),
+    Declared("siqa_ppl_ced5f6", "siqa_ppl", "siqa", "ppl", None, siqa_ppl),
+    # Both RACE levels share one template (version 0c332f); a138cd is OpenCompass's hash of the two-dataset list.
+    Declared("race_ppl_a138cd", "race_ppl", "race", "ppl", None, race_ppl),
+    Declared("SuperGLUE_BoolQ_ppl_314b96", "SuperGLUE_BoolQ_ppl", "boolq", "ppl", None, boolq_ppl),
 )
 
 BY_NAME: dict[str, Declared] = {

@@ -18,10 +18,15 @@ from pytest_llmeval.records import Question
 ANSWER_MARK = "#### "
 
 
-def read_jsonl(path: Path) -> list[tuple[int, dict]]:
-    """Every non-empty line of a JSON-lines file as (line number, object); one line naming the first bad line."""
+def read_jsonl(path: Path, text: str | None = None) -> list[tuple[int, dict]]:
+    """Every non-empty line of a JSON-lines file as (line number, object); one line naming the first bad line.
+
+    ``text`` is the file's contents when the caller has read it itself (ARC's reader, which drops bad bytes).
+    """
     rows = []
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
+    # Lines end where OpenCompass's ``for line in f`` ends them: at "\n" only once read_text has made "\r\n" and
+    # "\r" into "\n". ``splitlines`` would also cut at U+2028, U+0085 and the like, legal unescaped inside JSON strings.
+    for number, line in enumerate((read_text(path) if text is None else text).split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -23,9 +23,13 @@ FIX_K_RETRIEVER = "opencompass.openicl.icl_retriever.FixKRetriever"
 ZERO_RETRIEVER = "opencompass.openicl.icl_retriever.ZeroRetriever"
 GEN_INFERENCER = "opencompass.openicl.icl_inferencer.GenInferencer"
 PPL_INFERENCER = "opencompass.openicl.icl_inferencer.PPLInferencer"
+LL_INFERENCER = "opencompass.openicl.icl_inferencer.LLInferencer"
+INFERENCERS = {"gen": GEN_INFERENCER, "ppl": PPL_INFERENCER, "ll": LL_INFERENCER}
 
 ICE_TOKEN = "</E>"
-Mode = Literal["gen", "ppl"]
+# gen: generate and extract an answer; ppl: the label whose prompt has the lowest perplexity; ll: the label under
+# which a shared continuation is likeliest (OpenCompass's LLInferencer, Winogrande).
+Mode = Literal["gen", "ppl", "ll"]
 Role = Literal["HUMAN", "BOT"]
 Fields = tuple[tuple[str, str], ...]  # a row's fields in column order: (name, value)
 
@@ -105,7 +109,7 @@ class InferConfig:
     def to_json(self) -> dict:
         retriever = self.retriever_type or (FIX_K_RETRIEVER if self.shots else ZERO_RETRIEVER)
         data: dict = {"retriever": {"type": retriever}}
-        inferencer: dict = {"type": self.inferencer_type or (GEN_INFERENCER if self.mode == "gen" else PPL_INFERENCER)}
+        inferencer: dict = {"type": self.inferencer_type or INFERENCERS[self.mode]}
         if self.shots:
             inferencer["fix_id_list"] = list(range(self.shots))
         if self.max_out_len is not None:

@@ -128,7 +128,12 @@ def first_option_abcd(text: str) -> str:
     return first_option(text, "ABCD", cushion=True)
 
 
-POSTPROCESSORS = {"first_capital": first_capital, "first_option": first_option_abcd}
+def first_option_ab(text: str) -> str:
+    """``first_option`` over two options (winogrande_gen): any capital A or B, cushion on."""
+    return first_option(text, "AB", cushion=True)
+
+
+POSTPROCESSORS = {"first_capital": first_capital, "first_option": first_option_abcd, "first_option_ab": first_option_ab}
 
 
 def option_sim(prediction: str, letters: str, texts: tuple[str, ...]) -> str:
@@ -216,11 +221,12 @@ def _bbh_freeform(prediction: str, question: Question) -> tuple[str, bool]:
 
 
 # Rules whose verdict is ``answer == gold``; the others record it (``Outcome.judged``).
-GOLD_EQUALITY = frozenset({"first_capital", "first_option", "option_sim", "exact"})
+GOLD_EQUALITY = frozenset({"first_capital", "first_option", "first_option_ab", "option_sim", "exact"})
 
 RULES: dict[str, Judge] = {
     "first_capital": _letter(first_capital),
     "first_option": _letter(first_option_abcd),
+    "first_option_ab": _letter(first_option_ab),
     "option_sim": _option_sim,
     "exact": _exact,
     "regex": _regex,

@@ -54,12 +54,12 @@ def predictions_path(run_dir: Path, model_abbr: str, abbr: str) -> Path:
 def predictions_payload(result: SubjectResult, prompts: Sequence[Prompt]) -> dict[str, dict]:
     """OpenCompass's predictions file: gen ``{"0": {"origin_prompt", "prediction", "gold"}, ...}`` (plus
     ``"stopped_early": true`` where generation stopped once the answer was fixed);
-    ppl ``{"0": {"label: A": {"prompt", "PPL"}, ..., "prediction", "gold"}, ...}``."""
+    ppl ``{"0": {"label: A": {"prompt", "PPL"}, ..., "prediction", "gold"}, ...}`` (ll: ``"Loglikelihood"``)."""
     payload: dict[str, dict] = {}
     for position, (outcome, prompt) in enumerate(zip(result.outcomes, prompts, strict=True)):
         if prompt.labels:
             row: dict = {
-                f"label: {label}": {"prompt": text, "PPL": score}
+                f"label: {label}": {"prompt": text, prompt.score_name: score}
                 for label, text, score in zip(prompt.labels, prompt.label_texts, outcome.scores, strict=True)
             }
             payload[str(position)] = {**row, "prediction": outcome.prediction, "gold": outcome.gold}

@@ -49,7 +49,7 @@ def test_names_and_aliases():
     assert BY_NAME["cmmlu_gen"].name == "cmmlu_gen_c13365"
     assert BY_NAME["ceval_zero_shot_gen"].name == "ceval_zero_shot_gen_bd40ef"
     # BBH scores each task by its own rule (Subject.scoring); every other gen config names one.
-    assert {d.mode for d in BY_NAME.values() if d.postprocess is None and d.family != "bbh"} == {"ppl"}
+    assert {d.mode for d in BY_NAME.values() if d.postprocess is None and d.family != "bbh"} == {"ppl", "ll"}
 
 
 def shared_table(*parts: str) -> list[dict[str, str]]:

@@ -69,7 +69,7 @@ def test_ppl_is_the_mean_nll_over_all_prompt_tokens(backend):
 
 def test_a_server_without_logprobs_is_refused(backend):
     Echo.with_logprobs = False
-    with pytest.raises(ServerError, match=r"ppl configs need the prompt's log-probabilities .* returned none"):
+    with pytest.raises(ServerError, match=r"ppl and ll configs need the prompt.s log-probabilities .* returned none"):
         backend.perplexity(["问题 A"], max_seq_len=2048)
 
 
