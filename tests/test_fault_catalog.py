@@ -299,6 +299,43 @@ def _math_json_a_list(lab: Lab) -> pytest.RunResult:
     return lab.run("--llm-model", lab.model("untrained_model"), "--llm-datasets", "math_gen")
 
 
+def _jsonl(rows: list[dict]) -> str:
+    return "".join(json.dumps(row) + "\n" for row in rows)
+
+
+def _hellaswag_row_with_three_choices(lab: Lab) -> pytest.RunResult:
+    rows = [
+        {"query": "Cooking: He cracks an egg", "choices": ["into a bowl.", "at it.", "on it.", "off it."], "gold": 0},
+        {"query": "Cooking: She stirs the soup", "choices": ["with a spoon.", "at it.", "on it."], "gold": 0},
+    ]
+    lab.write("data/hellaswag/hellaswag.jsonl", _jsonl(rows))
+    return lab.run("--llm-model", lab.model("untrained_model"), "--llm-datasets", "hellaswag_ppl")
+
+
+def _arc_answer_key_not_a_label(lab: Lab) -> pytest.RunResult:
+    choices = [{"label": label, "text": text} for label, text in zip("ABCD", ["rock", "sand", "clay", "silt"])]
+    rows = [
+        {"question": {"stem": "Which is largest?", "choices": choices}, "answerKey": "A"},
+        {"question": {"stem": "Which is finest?", "choices": choices}, "answerKey": "E"},
+    ]
+    lab.write("data/ARC/ARC-c/ARC-Challenge-Dev.jsonl", _jsonl(rows))
+    return lab.run("--llm-model", lab.model("untrained_model"), "--llm-datasets", "ARC_c_ppl")
+
+
+def _winogrande_answer_not_1_or_2(lab: Lab) -> pytest.RunResult:
+    rows = [
+        {"sentence": "The cup fit in the box as the _ was small.", "option1": "cup", "option2": "box", "answer": "1"},
+        {"sentence": "The ball broke the vase as the _ was hard.", "option1": "ball", "option2": "vase", "answer": "3"},
+    ]
+    lab.write("data/winogrande/dev.jsonl", _jsonl(rows))
+    return lab.run("--llm-model", lab.model("untrained_model"), "--llm-datasets", "winogrande_ll")
+
+
+def _piqa_without_labels(lab: Lab) -> pytest.RunResult:
+    lab.write("data/piqa/dev.jsonl", _jsonl([{"goal": "Open a jar", "sol1": "Twist the lid.", "sol2": "Pull it."}]))
+    return lab.run("--llm-model", lab.model("untrained_model"), "--llm-datasets", "piqa_ppl")
+
+
 def _tokenizer_without_pad_or_eos(lab: Lab) -> pytest.RunResult:
     without_pad_and_eos(lab.request.getfixturevalue("tiny_model"), lab.path / "broken")
     return lab.run("--llm-model", "broken")
@@ -803,6 +840,44 @@ CATALOG = [
         USAGE,
         START,
         _math_json_a_list,
+        nothing_written,
+    ),
+    Fault(
+        "hellaswag-row-with-three-choices",
+        "a HellaSwag row without four endings",
+        "data/hellaswag/hellaswag.jsonl:2: row 1 has 3 choices; hellaswag rows have 4",
+        USAGE,
+        START,
+        _hellaswag_row_with_three_choices,
+        nothing_written,
+    ),
+    Fault(
+        "arc-answer-key-not-a-label",
+        "an ARC answerKey that is none of its choices' labels",
+        'data/ARC/ARC-c/ARC-Challenge-Dev.jsonl:2: row 1 has answerKey "E", not one of its choices\' labels '
+        '("A", "B", "C", "D"); set it to the right choice\'s label',
+        USAGE,
+        START,
+        _arc_answer_key_not_a_label,
+        nothing_written,
+    ),
+    Fault(
+        "piqa-labels-file-missing",
+        "PIQA's `dev-labels.lst` is missing",
+        "data/piqa/dev-labels.lst: file not found; PIQA keeps the labels of dev.jsonl beside it in dev-labels.lst, "
+        "one per line",
+        USAGE,
+        START,
+        _piqa_without_labels,
+        nothing_written,
+    ),
+    Fault(
+        "winogrande-answer-not-1-or-2",
+        'a Winogrande answer that is not "1" or "2" (`winogrande_ll`)',
+        'data/winogrande/dev.jsonl:2: row 1 has answer "3"; winogrande answers are "1" or "2"',
+        USAGE,
+        START,
+        _winogrande_answer_not_1_or_2,
         nothing_written,
     ),
     Fault(

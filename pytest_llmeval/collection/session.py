@@ -86,6 +86,7 @@ class RunState:
     shared_prefix: str = ""  # which path the last subject ran: "on" or "off: <why>" (runner.shared_prefix)
     planned: list[tuple[DatasetSpec, list[SubjectPlan]]] = field(default_factory=list)  # from --llm-datasets
     declared: dict[str, str] = field(default_factory=dict)  # dataset family -> where it was declared
+    declared_as: dict[str, str] = field(default_factory=dict)  # dataset family -> the config that declared it
     # controller side
     specs: dict[str, DatasetSpec] = field(default_factory=dict)
     results: dict[str, SubjectResult] = field(default_factory=dict)
@@ -189,6 +190,13 @@ class RunState:
             raise LlmEvalError(
                 f"{where}: {spec.config.name} is already declared in {self.declared[family]}; "
                 "declare each dataset once per run"
+            )
+        first = self.declared_as.setdefault(family, spec.config.name)
+        if first != spec.config.name:
+            # Their items, rows and files would share names (hellaswag_ppl and hellaswag_gen both write hellaswag).
+            raise LlmEvalError(
+                f"{where}: {first} and {spec.config.name} both evaluate {spec.config.benchmark.title} under the same "
+                "item and file names; run them in separate sessions"
             )
 
     def add_result(self, result: SubjectResult, spec: DatasetSpec) -> None:

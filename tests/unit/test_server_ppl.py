@@ -67,6 +67,21 @@ def test_ppl_is_the_mean_nll_over_all_prompt_tokens(backend):
     assert min(range(3), key=scores.__getitem__) == 1
 
 
+class Chars:
+    """Counts a prompt as BOS and one token per character, as the Echo server's prompts are tokenized."""
+
+    def count_tokens(self, prompt: str) -> int:
+        return len(prompt) + 1
+
+
+def test_ll_sums_the_continuations_tokens_from_the_contexts_length(backend):
+    backend.tokens = Chars()
+    # "qA" with continuation "A": the context "q" is 2 tokens (BOS, q), so only the third token counts.
+    assert backend.loglikelihood(["qA", "qB", "qC"], ["A", "B", "C"], max_seq_len=2048) == [-3.0, -0.5, -1.0]
+    # A continuation absent from the prompt leaves the whole prompt as context: nothing is summed.
+    assert backend.loglikelihood(["qA"], ["zz"], max_seq_len=2048) == [0.0]
+
+
 def test_a_server_without_logprobs_is_refused(backend):
     Echo.with_logprobs = False
     with pytest.raises(ServerError, match=r"ppl and ll configs need the prompt.s log-probabilities .* returned none"):
