@@ -68,10 +68,11 @@ def test_hellaswag_ppl_joins_context_and_ending_with_a_newline() -> None:
 
 
 def test_hellaswag_gen_prompt() -> None:
-    assert prompts("hellaswag_gen", 0) == (
+    (prompt,) = prompts("hellaswag_gen", 0)
+    assert prompt == (
         "A man is sitting on a roof. He\nQuestion: Which ending makes the most sense?\n"
         "A. is using wrap to wrap a pair of skis.\nB. is ripping level tiles off.\nC. is holding a rubik's cube.\n"
-        "D. starts pulling up roofing on a roof.\nYou may choose from 'A', 'B', 'C', 'D'.\nAnswer:",
+        "D. starts pulling up roofing on a roof.\nYou may choose from 'A', 'B', 'C', 'D'.\nAnswer:"
     )
 
 
