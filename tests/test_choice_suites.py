@@ -140,7 +140,7 @@ def internlm2_or_skip() -> Path:
 
 
 @pytest.fixture(params=["llama", "internlm2"])
-def backend(request, untrained_model, tmp_path_factory):
+def backend(request, tmp_path_factory):
     from pytest_llmeval.backends.hf import HFBackend
     from pytest_llmeval.settings import Settings
 
@@ -152,7 +152,8 @@ def backend(request, untrained_model, tmp_path_factory):
             settings = Settings(model, model, "m", model_kwargs=remote, tokenizer_kwargs=remote)
             yield HFBackend.load(settings), settings
         return
-    settings = Settings(untrained_model, untrained_model, "m")
+    model = request.getfixturevalue("untrained_model")  # built only where the Llama runs
+    settings = Settings(model, model, "m")
     yield HFBackend.load(settings), settings
 
 
