@@ -1,18 +1,37 @@
-"""Side-by-side speed of one C-Eval evaluation, every variant in its own process on the same model and data.
+"""Side-by-side speed of one evaluation, every variant in its own process on the same model and data.
 
-    python benchmarks/speed.py [--data ../shared/data] [--workdir /tmp/llmeval-bench] [--configs ceval_gen ceval_ppl]
+    python benchmarks/speed.py [--data ../shared/data] [--workdir /tmp/llmeval-bench] [--limit N] [--threads N]
+                               [--configs ceval_gen ceval_ppl hellaswag_ppl ARC_c_ppl]
 
 For each config: (a) the reference loop (OpenCompass's: batches of 4 in file order, every label of a ppl
-question scored separately; the plugin's --llm-no-prefix-cache path, run in-process), (b) the plugin cold
-(`pytest --llm-datasets CONFIG`, empty result cache), (c) the plugin warm (the same command again), (d) the
-floor: one bare batched forward pass per prompt, last-position logits only, and (e) the same floor with each
-subject's shared prefix run once. Reported: wall time, questions/s, prompt tokens/s (tokens the reference
-processes), peak memory of the process, the ratios to (a) and to the floors, and every question whose
-prediction differs between (a) and (b).
+question scored separately as its whole prompt; the plugin's --llm-no-prefix-cache path, run in-process), (b)
+the plugin cold (`pytest --llm-datasets CONFIG`, empty result cache: pytest start-up and the model load
+included), (c) the plugin warm (the same command again), and the floor, one bare batched forward pass (batches
+of 4, file order) per question:
+
+- C-Eval (ceval_gen, ceval_ppl: five shots, a ppl question's labels differing in their last token only):
+  (d) a forward pass per prompt (a ppl question's first label prompt), last-position logits only, and (e) the
+  same with each subject's shared prefix (its shots) run once and its KV cache reused;
+- zero-shot option configs (hellaswag_ppl, ARC_c_ppl, …: every label's prompt is the context followed by a
+  long option text): (d) a forward pass over each question's longest option prompt, with the full logits the
+  model returns by default and nothing else: what scoring one of the question's prompts costs, below which
+  no exact scoring of all its options can go. There is no subject-wide prefix to share, so (e) does not apply
+  and is not run.
+
+Reported: the subset run, wall time, questions/s, prompt tokens/s (the tokens of every label's whole prompt,
+which the reference runs), peak memory of the process, the ratios to (a) and to the floors, the tokens each
+approach runs (option configs: the reference's, the floor's longest prompts, the plugin's packed rows), the
+plugin's own timing line (model load vs questions), and every question whose prediction differs between (a)
+and (b). The subset: the first --limit questions of each subject (all when not given), except that
+hellaswag_ppl runs its first 1000 questions unless --limit says otherwise; ARC_c_ppl runs all 295.
 
 The model is a randomly initialised Llama of about 8M parameters with an 8k byte-level BPE vocabulary trained
-on the data's own text, built offline on first use. The machine is shared and noisy: read ratios, and run it
-twice before trusting a figure.
+on the data's own text, built offline on first use: on C-Eval's text for the C-Eval configs, and a second one
+of the same size on HellaSwag's and ARC-Challenge's text (both files needed) for the others. The machine is
+shared and noisy: read ratios, and run it twice before trusting a figure. On a machine whose cores other
+processes keep busy, torch's default of one thread per core makes every operator wait for a descheduled thread
+(tiny operators run tens of times slower, and how much slower changes with the load): --threads 1 gives every
+variant one thread, for figures that measure the work rather than the contention.
 
     python benchmarks/speed.py --stop [--gsm8k-limit 100] [--limit N]
 
@@ -37,6 +56,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = {"vocab": 8000, "hidden": 256, "layers": 4}
+# The stated subset of a config when --limit is not given: the first N questions of each subject.
+DEFAULT_LIMITS = {"hellaswag_ppl": 1000}
+# The English model's vocabulary is trained on these files (below the data folder), whichever configs run.
+ENGLISH_CORPUS = ("hellaswag/hellaswag.jsonl", "ARC/ARC-c/ARC-Challenge-Dev.jsonl")
 
 
 def build_model(workdir: Path, data: Path) -> Path:
@@ -48,6 +71,56 @@ def build_model(workdir: Path, data: Path) -> Path:
     root = data / "ceval" / "formal_ceval"
     corpus = [p.read_text(encoding="utf-8") for split in ("dev", "val") for p in sorted((root / split).glob("*.csv"))]
     return build_model(out, corpus, [], train=False, size=Size(**SIZE))
+
+
+def build_english_model(workdir: Path, data: Path) -> Path:
+    """The same model as ``build_model``, its vocabulary trained on HellaSwag's and ARC-Challenge's questions and
+    options (read as the plugin reads them) and the ppl templates' scaffolding."""
+    from pytest_llmeval.datasets.benchmarks import ARC_C, HELLASWAG
+    from pytest_llmeval.tiny import Size, build_model
+
+    out = workdir / "model-8m-en"
+    if (out / "config.json").exists():
+        return out
+    hellaswag, arc = (data / name for name in ENGLISH_CORPUS)
+    questions = [*HELLASWAG.read(hellaswag, HELLASWAG.test_split), *ARC_C.read(arc, ARC_C.test_split)]
+    corpus = [f"{q.question}\n" + "\n".join(q.choices) for q in questions] + ["Question: ", "\nAnswer: "]
+    return build_model(out, corpus, [], train=False, size=Size(**SIZE))
+
+
+def is_ceval(config: str) -> bool:
+    return config.startswith("ceval")
+
+
+def model_for(config: str, workdir: Path, data: Path) -> Path:
+    return build_model(workdir, data) if is_ceval(config) else build_english_model(workdir, data)
+
+
+def option_config(config: str) -> bool:
+    """A zero-shot ppl config (hellaswag_ppl, ARC_c_ppl, …): each label's prompt is the context and an option."""
+    from pytest_llmeval.datasets.configs import CONFIGS
+
+    return CONFIGS[config].mode == "ppl" and CONFIGS[config].shots == 0
+
+
+def limit_for(config: str, limit: int | None) -> int | None:
+    return limit if limit is not None else DEFAULT_LIMITS.get(config)
+
+
+def missing_data(config: str, data: Path) -> list[Path]:
+    """The files (or folder) ``config`` needs that are not under ``data``, the English model's corpus included."""
+    from pytest_llmeval.datasets.configs import CONFIGS
+
+    if is_ceval(config):
+        root = data / "ceval" / "formal_ceval" / "val"
+        return [] if root.is_dir() else [root]
+    spec = CONFIGS[config]
+    benchmark = spec.benchmark
+    splits = (benchmark.test_split, benchmark.shot_split) if spec.shots else (benchmark.test_split,)
+    root = data / spec.data_path
+    needed = [benchmark.path(root, s.key, split) for s in benchmark.subjects for split in splits]
+    needed += [data / name for name in ENGLISH_CORPUS]
+    return [path for path in dict.fromkeys(needed) if not path.is_file()]
 
 
 def subjects(data: Path) -> list[str]:
@@ -100,7 +173,8 @@ def run_reference(model: Path, config: str, data: Path, limit: int | None, out: 
 
 
 def run_floor(model: Path, config: str, data: Path, limit: int | None, out: Path, shared: bool) -> None:
-    """(d)/(e): a forward pass per prompt (a ppl question's shared part), last-position logits, nothing else."""
+    """(d)/(e): a forward pass per prompt (a ppl question's shared part), last-position logits, nothing else;
+    option configs' (d): a forward pass over each question's longest option prompt, full logits."""
     import copy
 
     import torch
@@ -112,8 +186,14 @@ def run_floor(model: Path, config: str, data: Path, limit: int | None, out: Path
     backend = HFBackend.load(settings)
     tokenizer, net = backend.tokenizer, backend.model
     keep = backend._last_logits_only
+    options = option_config(config)
     with torch.inference_mode():
         for plan in plans(config, data, limit):
+            if options:
+                longest = [max(ps, key=lambda p: p.tokens).text for ps in build_label_prompts(plan, backend, settings)]
+                for k in range(0, len(longest), 4):
+                    net(**backend.encode(longest[k : k + 4], settings.max_seq_len))
+                continue
             if config.endswith("_ppl"):
                 texts = [prompts[0].text for prompts in build_label_prompts(plan, backend, settings)]
             else:
@@ -139,6 +219,32 @@ def run_floor(model: Path, config: str, data: Path, limit: int | None, out: Path
                     cache.batch_repeat_interleave(len(members))
                     net(input_ids=ids, attention_mask=mask, **{backend._cache_arg: cache}, **keep)
     out.write_text("{}", encoding="utf-8")
+
+
+def run_count(model: Path, config: str, data: Path, limit: int | None, out: Path) -> None:
+    """Untimed: the tokens each approach runs. The reference: every label's whole prompt (a gen question's
+    prompt); the floor (option configs): each question's longest prompt; the plugin: its packed rows."""
+    from pytest_llmeval.backends import packing
+    from pytest_llmeval.backends.hf import HFBackend
+    from pytest_llmeval.runner import build_label_prompts, build_prompts
+
+    settings = settings_for(model, prefix_cache=False)
+    backend = HFBackend.load(settings)
+    counts = {"reference": 0, "floor": 0, "packed": 0, "questions": 0}
+    for plan in plans(config, data, limit):
+        if not config.endswith("_ppl"):
+            prompts = build_prompts(plan, backend, settings)
+            counts["reference"] += sum(p.tokens for p in prompts)
+            counts["questions"] += len(prompts)
+            continue
+        per_question = build_label_prompts(plan, backend, settings)
+        counts["questions"] += len(per_question)
+        counts["reference"] += sum(p.tokens for ps in per_question for p in ps)
+        counts["floor"] += sum(max(p.tokens for p in ps) for ps in per_question)
+        if option_config(config):
+            for ps in per_question:
+                counts["packed"] += len(packing.pack(backend._ppl_ids([p.text for p in ps], settings.max_seq_len)).ids)
+    out.write_text(json.dumps(counts), encoding="utf-8")
 
 
 # --- the orchestration ------------------------------------------------------------------------------------
@@ -257,6 +363,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/llmeval-bench"))
     parser.add_argument("--configs", nargs="+", default=["ceval_gen", "ceval_ppl"])
     parser.add_argument("--limit", type=int, default=None, help="first N questions of each subject")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads of every variant's torch (OMP_NUM_THREADS); default torch's",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--stop", action="store_true", help="benchmark the answer-is-fixed stop (see above)")
     parser.add_argument("--gsm8k-limit", type=int, default=100, help="--stop: first N GSM8K questions (100)")
@@ -266,72 +378,128 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     data = args.data.resolve()
+    if args.threads:  # inherited by every child: the reference, pytest, the floors
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
     if args.child:
         kind, model, config, out = args.child
         limit = args.limit
         if kind == "reference":
             run_reference(Path(model), config, data, limit, Path(out))
+        elif kind == "count":
+            run_count(Path(model), config, data, limit, Path(out))
         else:
             run_floor(Path(model), config, data, limit, Path(out), shared=kind == "floor-shared")
         return 0
-    if not (data / "ceval" / "formal_ceval" / "val").is_dir():
-        print(f"no C-Eval data under {data}: pass --data (an OpenCompass data folder holding ceval/formal_ceval)")
+    if args.stop:
+        if not (data / "ceval" / "formal_ceval" / "val").is_dir():
+            print(f"no C-Eval data under {data}: pass --data (an OpenCompass data folder holding ceval/formal_ceval)")
+            return 2
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        return stop_benchmark(args, data, [sys.executable, str(Path(__file__).resolve()), "--data", str(data)])
+    from pytest_llmeval.datasets.configs import CONFIGS
+
+    unknown = [config for config in args.configs if config not in CONFIGS]
+    if unknown:
+        print(f"unknown config(s): {', '.join(unknown)}")
+        return 2
+    missing = {config: missing_data(config, data) for config in args.configs}
+    if any(missing.values()):
+        for config, paths in missing.items():
+            for path in paths:
+                print(f"{config}: {path} not found")
+        print(
+            f"pass --data (an OpenCompass data folder holding what the configs need: ceval/formal_ceval for C-Eval; "
+            f"the config's own files and {' and '.join(ENGLISH_CORPUS)}, the English model's corpus, for the others)"
+        )
         return 2
     args.workdir.mkdir(parents=True, exist_ok=True)
-    if args.stop:
-        return stop_benchmark(args, data, [sys.executable, str(Path(__file__).resolve()), "--data", str(data)])
-    model = build_model(args.workdir, data)
-    count = len(subjects(data))
-    print(f"model {model} (~8M parameters, vocab {SIZE['vocab']}), data {data}: {count} C-Eval subjects")
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), limit {args.limit or 'none'}\n")
-    me = [sys.executable, str(Path(__file__).resolve()), "--data", str(data)]
-    me += ["--limit", str(args.limit)] if args.limit else []
+    threads = f"{args.threads} torch thread(s)" if args.threads else "torch's default threads"
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), {threads}, data {data}")
+    setup = {}
     for config in args.configs:
+        model = model_for(config, args.workdir, data)
+        limit = limit_for(config, args.limit)
+        chosen = plans(config, data, limit)
+        every = plans(config, data, None)
+        questions = sum(len(p.questions or ()) for p in chosen)
+        total = sum(len(p.questions or ()) for p in every)
+        subset = f"first {limit} question(s) of each subject" if limit else "every question"
+        print(
+            f"{config}: {len(chosen)} subject(s), {subset}: {questions} of {total} questions; model {model} "
+            f"(~8M parameters, vocab {SIZE['vocab']}, trained on {'C-Eval' if is_ceval(config) else 'English'} text)"
+        )
+        setup[config] = (model, limit)
+    print()
+    me = [sys.executable, str(Path(__file__).resolve()), "--data", str(data)]
+    for config in args.configs:
+        model, limit = setup[config]
+        child = [*me, "--limit", str(limit)] if limit else me
+        options = option_config(config)
         work = args.workdir / config
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
         (work / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         rows = []
-        wall, peak, _ = timed([*me, "--child", "reference", str(model), config, str(work / "ref.json")], work)
+        wall, peak, _ = timed([*child, "--child", "reference", str(model), config, str(work / "ref.json")], work)
         reference = json.loads((work / "ref.json").read_text(encoding="utf-8"))
         questions = sum(len(v) for v in reference["answers"].values())
         rows.append(("(a) reference loop", wall, peak))
         plugin = [
             sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--llm-model={model}",
             f"--llm-data-dir={data}", f"--llm-datasets={config}", "--llm-cache-dir=cache", "--llm-output-dir=outputs",
-        ] + (["--llm-limit", str(args.limit)] if args.limit else [])  # fmt: skip
-        wall, peak, _ = timed(plugin, work)
+        ] + (["--llm-limit", str(limit)] if limit else [])  # fmt: skip
+        wall, peak, cold_run = timed(plugin, work)
         rows.append(("(b) plugin, cold", wall, peak))
         cold = plugin_answers(work)
         shutil.rmtree(work / "outputs")
         wall, peak, warm_run = timed(plugin, work)
         rows.append(("(c) plugin, warm", wall, peak))
-        for kind, label in (("floor", "(d) floor: bare forward"), ("floor-shared", "(e) floor: prefix once")):
-            wall, peak, _ = timed([*me, "--child", kind, str(model), config, str(work / "floor.json")], work)
+        floors = (
+            (("floor", "(d) floor: longest option"),)
+            if options
+            else (("floor", "(d) floor: bare forward"), ("floor-shared", "(e) floor: prefix once"))
+        )
+        for kind, label in floors:
+            wall, peak, _ = timed([*child, "--child", kind, str(model), config, str(work / "floor.json")], work)
             rows.append((label, wall, peak))
+        subprocess.run([*child, "--child", "count", str(model), config, str(work / "count.json")], cwd=work, check=True)
+        counts = json.loads((work / "count.json").read_text(encoding="utf-8"))
+        tokens = counts["reference"]
         times = {label[:3]: wall for label, wall, _ in rows}
-        print(f"== {config}: {questions} questions, {reference['tokens']} prompt tokens (as the reference counts them)")
-        print(f"{'variant':<26}{'wall s':>9}{'questions/s':>13}{'tokens/s':>11}{'peak MiB':>10}{'vs (a)':>8}")
+        subset = f"first {limit} per subject" if limit else "all"
+        print(
+            f"== {config}: {questions} questions ({subset}), {tokens} prompt tokens "
+            f"(every prompt the reference runs: each label's whole prompt in ppl)"
+        )
+        if options:
+            print(
+                f"tokens run: (a) {tokens}, (d) {counts['floor']} (each question's longest prompt), "
+                f"(b) {counts['packed']} (packed rows: shared part once, then each option's own tokens)"
+            )
+        print(f"{'variant':<27}{'wall s':>9}{'questions/s':>13}{'tokens/s':>11}{'peak MiB':>10}{'vs (a)':>8}")
         for label, wall, peak in rows:
             print(
-                f"{label:<26}{wall:>9.1f}{questions / wall:>13.1f}{reference['tokens'] / wall:>11.0f}"
+                f"{label:<27}{wall:>9.1f}{questions / wall:>13.1f}{tokens / wall:>11.0f}"
                 f"{peak:>10.0f}{times['(a)'] / wall:>7.1f}x"
             )
-        print(
-            f"(b)/(a) speed-up {times['(a)'] / times['(b)']:.2f}x; (b) vs floors: {times['(b)'] / times['(d)']:.2f}x "
-            f"of (d), {times['(b)'] / times['(e)']:.2f}x of (e)"
-        )
+        floors_line = f"{times['(b)'] / times['(d)']:.2f}x of (d)"
+        if "(e)" in times:
+            floors_line += f", {times['(b)'] / times['(e)']:.2f}x of (e)"
+        print(f"(b)/(a) speed-up {times['(a)'] / times['(b)']:.2f}x; (b) vs floors: {floors_line}")
         differ = [
             (abbr, i, a, b)
             for abbr, answers in reference["answers"].items()
             for i, (a, b) in enumerate(zip(answers, cold.get(abbr, []), strict=False))
             if a != b
         ]
-        print(f"predictions differing between (a) and (b): {len(differ)} of {questions}")
+        compared = sum(min(len(answers), len(cold.get(abbr, []))) for abbr, answers in reference["answers"].items())
+        print(f"predictions differing between (a) and (b): {len(differ)} of {questions} ({compared} compared)")
         for abbr, i, a, b in differ:
             print(f"  {abbr} #{i}: reference {a!r}, plugin {b!r}")
-        warm_line = next((line for line in warm_run.stdout.splitlines() if "from the result cache" in line), "")
-        print(f"warm run: {warm_line.strip() or 'no cache line'}\n")
+        for name, run in (("cold", cold_run), ("warm", warm_run)):
+            line = next((line for line in run.stdout.splitlines() if "model load(s) in" in line), "")
+            print(f"plugin {name}: {line.strip() or 'no timing line'}")
+        print()
     return 0
 
 

@@ -817,14 +817,18 @@ def _nll(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 def _ppl_of(row: packing.PackedRow, logits: torch.Tensor, pad: int | None) -> list[float]:
     """OpenCompass's PPL of each label's whole prompt from its packed row's logits (float32, as ``perplexity``):
     the summed negative log-likelihood of every token after the first, pad targets left out, divided by the
-    prompt's tokens that are not the pad id."""
-    logits = logits.float()
-    scores = []
+    prompt's tokens that are not the pad id. The log-softmax runs once per row position, shared ones included."""
+    positions, targets, owners = [], [], []
     for label, prompt in enumerate(row.prompts):
-        targets = torch.tensor(prompt[1:], device=logits.device, dtype=torch.long)
-        losses = _nll(logits[row.logits_for(label)], targets) * (targets != pad)
-        scores.append(float(losses.sum() / sum(token != pad for token in prompt)))
-    return scores
+        positions += row.logits_for(label)
+        targets += prompt[1:]
+        owners += [label] * (len(prompt) - 1)
+    device = logits.device
+    wanted = torch.tensor(targets, dtype=torch.long, device=device)
+    losses = -logits.float().log_softmax(-1)[torch.tensor(positions, device=device), wanted] * (wanted != pad)
+    sums = torch.zeros(len(row.prompts), device=device).index_add_(0, torch.tensor(owners, device=device), losses)
+    counts = torch.tensor([sum(token != pad for token in prompt) for prompt in row.prompts], device=device)
+    return (sums / counts).tolist()  # divided in float32, as ``perplexity`` divides
 
 
 def _loglikelihood(logits: torch.Tensor, positions: Sequence[int], targets: Sequence[int]) -> float:
