@@ -25,6 +25,11 @@ plugin's own timing line (model load vs questions), and every question whose pre
 and (b). The subset: the first --limit questions of each subject (all when not given), except that
 hellaswag_ppl runs its first 1000 questions unless --limit says otherwise; ARC_c_ppl runs all 295.
 
+Option configs also get the scoring alone, in one process on one loaded model: (a') the reference, (b') the
+plugin's packed rows and (d') the floor, interleaved --repeats times (3), medians reported. (a)-(d) include
+what every pytest run pays once (imports, the model load, reading data, writing files: the warm run (c) is
+most of it); (a')-(d') are what grows with the model and the dataset.
+
 The model is a randomly initialised Llama of about 8M parameters with an 8k byte-level BPE vocabulary trained
 on the data's own text, built offline on first use: on C-Eval's text for the C-Eval configs, and a second one
 of the same size on HellaSwag's and ARC-Challenge's text (both files needed) for the others. The machine is
@@ -221,6 +226,50 @@ def run_floor(model: Path, config: str, data: Path, limit: int | None, out: Path
     out.write_text("{}", encoding="utf-8")
 
 
+def run_scoring(model: Path, config: str, data: Path, limit: int | None, out: Path, repeats: int) -> None:
+    """Scoring alone, in one process on one loaded model, the three ways interleaved ``repeats`` times: (a') the
+    reference (each label's whole prompt, batches of 4), (b') the plugin's ``label_scores`` (packed rows, batches
+    of 4 questions) and (d') the floor (a bare forward over each question's longest prompt, batches of 4).
+    Start-up, imports, model load and file writing are left out: what remains is what a bigger model scales."""
+    import statistics
+
+    import torch
+
+    from pytest_llmeval.backends.hf import HFBackend
+    from pytest_llmeval.runner import build_label_prompts
+
+    settings = settings_for(model, prefix_cache=True)
+    backend = HFBackend.load(settings)
+    texts = [
+        tuple(p.text for p in prompts)
+        for plan in plans(config, data, limit)
+        for prompts in build_label_prompts(plan, backend, settings)
+    ]
+    flat = [text for row in texts for text in row]
+    longest = [max(row, key=backend.count_tokens) for row in texts]
+
+    def reference() -> None:
+        for k in range(0, len(flat), 4):
+            backend.perplexity(flat[k : k + 4], settings.max_seq_len)
+
+    def plugin() -> None:
+        backend.label_scores(texts, settings.max_seq_len, 4)
+
+    def floor() -> None:
+        with torch.inference_mode():
+            for k in range(0, len(longest), 4):
+                backend.model(**backend.encode(longest[k : k + 4], settings.max_seq_len))
+
+    times: dict[str, list[float]] = {"reference": [], "plugin": [], "floor": []}
+    for _ in range(repeats):
+        for name, run in (("reference", reference), ("plugin", plugin), ("floor", floor)):
+            started = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - started)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    out.write_text(json.dumps({"times": times, "medians": medians}), encoding="utf-8")
+
+
 def run_count(model: Path, config: str, data: Path, limit: int | None, out: Path) -> None:
     """Untimed: the tokens each approach runs. The reference: every label's whole prompt (a gen question's
     prompt); the floor (option configs): each question's longest prompt; the plugin: its packed rows."""
@@ -370,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         help="CPU threads of every variant's torch (OMP_NUM_THREADS); default torch's",
     )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=3, help="option configs: scoring-alone repeats (3)")
     parser.add_argument("--stop", action="store_true", help="benchmark the answer-is-fixed stop (see above)")
     parser.add_argument("--gsm8k-limit", type=int, default=100, help="--stop: first N GSM8K questions (100)")
     parser.add_argument("--models", nargs="+", default=["random", "base-like"], choices=["random", "base-like"])
@@ -387,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
             run_reference(Path(model), config, data, limit, Path(out))
         elif kind == "count":
             run_count(Path(model), config, data, limit, Path(out))
+        elif kind == "scoring":
+            run_scoring(Path(model), config, data, limit, Path(out), args.repeats)
         else:
             run_floor(Path(model), config, data, limit, Path(out), shared=kind == "floor-shared")
         return 0
@@ -496,6 +548,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"predictions differing between (a) and (b): {len(differ)} of {questions} ({compared} compared)")
         for abbr, i, a, b in differ:
             print(f"  {abbr} #{i}: reference {a!r}, plugin {b!r}")
+        if options:
+            subprocess.run([*child, "--child", "scoring", str(model), config, str(work / "scoring.json")], cwd=work,
+                           check=True)  # fmt: skip
+            scoring = json.loads((work / "scoring.json").read_text(encoding="utf-8"))
+            medians = scoring["medians"]
+            print(
+                f"scoring alone, one process, median of {args.repeats} interleaved: (a') reference "
+                f"{medians['reference']:.1f}s, (b') plugin {medians['plugin']:.1f}s, (d') floor {medians['floor']:.1f}s; "
+                f"(b')/(a') speed-up {medians['reference'] / medians['plugin']:.2f}x, "
+                f"(b') {medians['plugin'] / medians['floor']:.2f}x of (d')"
+            )
         for name, run in (("cold", cold_run), ("warm", warm_run)):
             line = next((line for line in run.stdout.splitlines() if "model load(s) in" in line), "")
             print(f"plugin {name}: {line.strip() or 'no timing line'}")

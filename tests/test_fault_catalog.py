@@ -273,6 +273,10 @@ def _declared_twice(lab: Lab) -> pytest.RunResult:
     return lab.run()
 
 
+def _ppl_and_gen_together(lab: Lab) -> pytest.RunResult:
+    return lab.run("--llm-model", lab.model("untrained_model"), "--llm-datasets", "ceval_ppl", "ceval_gen")
+
+
 def _bad_answer(lab: Lab) -> pytest.RunResult:
     lab.edit("data/ceval/formal_ceval/dev/marxism_dev.csv", "个人与社会的关系问题,A,", "个人与社会的关系问题,E,")
     return lab.run("--llm-model", lab.model("untrained_model"))
@@ -795,6 +799,16 @@ CATALOG = [
         STOPPED,
         START,
         _declared_twice,
+        nothing_written,
+    ),
+    Fault(
+        "ppl-and-gen-of-one-dataset",
+        "a ppl and a gen config of one dataset in one run (their items and files share names)",
+        "--llm-datasets: ceval_ppl and ceval_gen both evaluate C-Eval under the same item and file names; run them "
+        "in separate sessions",
+        USAGE,
+        START,
+        _ppl_and_gen_together,
         nothing_written,
     ),
     Fault(
