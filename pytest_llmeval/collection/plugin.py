@@ -127,9 +127,11 @@ def pytest_configure(config: pytest.Config) -> None:
         if settings.datasets:
             data_dir = settings.data_dir if settings.evaluates else None
             # Read and check the data now: a bad data dir stops the run before any model loads.
-            for spec in (make_spec("--llm-datasets", name) for name in settings.datasets):
+            specs = [make_spec("--llm-datasets", name) for name in settings.datasets]
+            for spec in specs:  # every declaration checked before any data file is read
                 state.declare(spec, "--llm-datasets")
                 DatasetNode.check(spec, settings)
+            for spec in specs:
                 state.planned.append((spec, plan_subjects(spec, data_dir, settings.limit)))
         if settings.custom_dataset:
             spec = make_spec("--llm-custom-dataset", None, source=custom_source_of(settings))
