@@ -36,7 +36,18 @@ def test_list_patterns_filter(project):
         for line in result.stdout.lines
         if line.endswith(("subjects (OpenCompassData-core-20240207.zip)", "yes"))
     ]
-    assert names == ["ceval_ppl", "mmlu_ppl", "cmmlu_ppl"]
+    assert names == [
+        "ceval_ppl",
+        "mmlu_ppl",
+        "cmmlu_ppl",
+        "hellaswag_ppl",
+        "ARC_c_ppl",
+        "ARC_e_ppl",
+        "piqa_ppl",
+        "siqa_ppl",
+        "race_ppl",
+        "SuperGLUE_BoolQ_ppl",
+    ]
     assert "Model presets" not in result.stdout.str()
 
 
