@@ -181,11 +181,6 @@ def _score_labels(plan: SubjectPlan, backend: Backend, settings: Settings, on_ba
     # LLInferencer scores the tokens of the row's "cont" column: the text after the blank (Winogrande).
     conts = [dict(q.columns).get("cont", "") for q in plan.questions] if ll else []
     path = shared_prefix(backend, settings, "label_loglikelihoods" if ll else "label_scores")
-    refused = getattr(backend, "packing_off", None) if path == "on" and infer.shots == 0 else None
-    if refused:
-        # Zero-shot options share only their own question's context, which packed rows share; without them
-        # every label runs whole (the reference path, by question).
-        path = f"off: {refused}"
     scores: list[float] = []
     if path == "on":
         # One pass per question over what its labels share (and the subject's shared shots once).
