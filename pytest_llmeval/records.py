@@ -99,6 +99,9 @@ class Outcome:
     key: str = ""  # the question's fingerprint (``Question.key``)
     # Generation ended where the extracted answer became fixed (``StopRule``), before max-out-len or EOS.
     stopped: bool = False
+    # Code suites: what the program made of this completion did in its sandbox: "passed", "failed: <the
+    # exception's last line>", "timed out" or "killed: <why>" ("" where nothing ran).
+    ran: str = ""
 
     @property
     def correct(self) -> bool:
@@ -121,6 +124,7 @@ class Outcome:
             judged=data.get("judged"),
             key=data.get("key", ""),
             stopped=data.get("stopped", False),
+            ran=data.get("ran", ""),
         )
 
 

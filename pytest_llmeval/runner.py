@@ -13,6 +13,7 @@ from pytest_llmeval.backends.protocol import Backend
 from pytest_llmeval.datasets.plan import SubjectPlan
 from pytest_llmeval.datasets.templates import Piece, flatten_chatml, flatten_plain, render_pieces
 from pytest_llmeval.faults import out_of_memory
+from pytest_llmeval.judging.programs import CODE_RULES, judge_programs
 from pytest_llmeval.judging.reasoning import bot_turn
 from pytest_llmeval.judging.scoring import GOLD_EQUALITY, RULES
 from pytest_llmeval.judging.stopping import STOPS
@@ -147,11 +148,21 @@ def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch:
             batch = [p.text for p in prompts[start : start + settings.batch_size]]
             predictions += backend.generate(batch, max_out_len, max_prompt_tokens, stop=stop)  # type: ignore[call-arg]
             on_batch(len(predictions))
-    judge = RULES[rule]
     stops = stop is not None and getattr(backend, "stops_early", False)
+    answers = [bot_turn(prediction) if cut else prediction for prediction in predictions]
+    if rule in CODE_RULES:
+        # Judged by running each completion's program in the sandbox: (code, verdict, outcome) per question.
+        judged = [
+            (j.answer, j.passed, j.ran) for j in judge_programs(rule, plan.questions, answers, settings.allow_code_exec)
+        ]
+    else:
+        judged = [
+            (*RULES[rule](answer, question), "") for answer, question in zip(answers, plan.questions, strict=True)
+        ]
     outcomes = []
-    for question, prompt, prediction in zip(plan.questions, prompts, predictions, strict=True):
-        answer, correct = judge(bot_turn(prediction) if cut else prediction, question)
+    for question, prompt, prediction, (answer, correct, ran) in zip(
+        plan.questions, prompts, predictions, judged, strict=True
+    ):
         outcomes.append(
             Outcome(
                 index=question.index,
@@ -165,6 +176,7 @@ def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch:
                 judged=None if rule in GOLD_EQUALITY else correct,
                 key=question.key,
                 stopped=stops and stop.reached(prediction),  # type: ignore[union-attr]
+                ran=ran,
             )
         )
     return outcomes, prompts, path

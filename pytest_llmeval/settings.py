@@ -40,6 +40,8 @@ class Settings:
     prefix_cache: bool = True  # shared prefixes computed once (ppl: one pass per question); off = reference path
     # Generate to the end (max-out-len or EOS) instead of stopping where the extracted answer is fixed.
     full_output: bool = False
+    # The user's consent to run model-written programs (code suites); without it nothing is executed.
+    allow_code_exec: bool = False
     cache_dir: Path | None = None  # the result cache's folder; None: no cache
     backend: str = "hf"  # see backends.py
     api_base: str | None = None
@@ -75,6 +77,7 @@ class Settings:
             "custom_infer_method": self.custom_infer_method,
             "prefix_cache": self.prefix_cache,
             "full_output": self.full_output,
+            "allow_code_exec": self.allow_code_exec,
             "cache_dir": str(self.cache_dir) if self.cache_dir else None,
             "backend": self.backend,
             "api_base": self.api_base,

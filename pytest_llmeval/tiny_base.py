@@ -12,6 +12,7 @@ models do, while its answers are settled early: what the answer-is-fixed stop (`
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from pytest_llmeval.datasets.suite import make_spec
 from pytest_llmeval.datasets.templates import flatten_plain, render_pieces
 from pytest_llmeval.judging.reasoning import gsm8k_gold
 from pytest_llmeval.records import Question
-from pytest_llmeval.tiny import Lesson, Size, build_model
+from pytest_llmeval.tiny import EOS, Lesson, Size, build_model
 
 CONFIGS = ("gsm8k_gen", "math_gen", "bbh_gen", "ceval_gen")
 
@@ -50,6 +51,18 @@ def _answer(plan: SubjectPlan, question: Question, wrong: bool) -> str:
         return f"\nSo the answer is ({letter}).\n\nQ:"
     if rule == "bbh_freeform":
         return f"\nSo the answer is {'nothing' if wrong else gold}.\n\nQ:"
+    columns = dict(question.columns)
+    # Code answers end with the end token: these configs decode up to 512 tokens, and a test need not wait for them.
+    if rule == "humaneval":
+        # The body that completes the prompt's function, then the start of another function (cut when scored).
+        body = "    return None\n" if wrong else columns["canonical_solution"]
+        return f"{body}\n\ndef{EOS}"
+    if rule == "mbpp":
+        # The shots' format: the code quoted, then [DONE] and the opening of the next task.
+        # A wrong answer names the tested function, so that its asserts fail (MBPP's wrong_answer).
+        named = re.search(r"assert\s+(\w+)\(", columns["test_list"])
+        code = f"def {named.group(1) if named else 'solution'}(*args):\n    return None" if wrong else columns["code"]
+        return f" '{code}' \n[DONE] \n\n You are{EOS}"
     letter = "ABCD"[("ABCD".index(gold) + 1) % 4] if wrong else gold
     return f"{letter}\n以下是中国关于"
 
@@ -71,10 +84,15 @@ def lessons(plans: Sequence[SubjectPlan], wrong_every: int, context: int | None 
     return found
 
 
-def reasoning_plans(data_dir: Path, per_item: int, items: dict[str, Sequence[str]] | None = None) -> list[SubjectPlan]:
+def reasoning_plans(
+    data_dir: Path,
+    per_item: int,
+    items: dict[str, Sequence[str]] | None = None,
+    configs: Sequence[str] = CONFIGS,
+) -> list[SubjectPlan]:
     """The first ``per_item`` questions of each chosen subject (``items``: config -> subject keys; default all)."""
     plans = []
-    for config in CONFIGS:
+    for config in configs:
         chosen = (items or {}).get(config)
         if items is not None and not chosen:
             continue
@@ -93,9 +111,14 @@ def build_base_model(
     size: Size | None = None,
     max_epochs: int = 40,
     context: int | None = None,
+    configs: Sequence[str] = CONFIGS,
 ) -> Path:
-    """Write the base-like checkpoint, taught on the first ``per_item`` questions of each chosen subject."""
-    plans = reasoning_plans(data_dir, per_item, items)
+    """Write the base-like checkpoint, taught on the first ``per_item`` questions of each chosen subject.
+
+    ``configs`` may also name ``humaneval_gen`` and ``mbpp_gen``: their problems are answered with the data's own
+    reference solutions (a wrong one every ``wrong_every``-th), in each config's format.
+    """
+    plans = reasoning_plans(data_dir, per_item, items, configs)
     taught = lessons(plans, wrong_every, context)
     # The tokenizer learns from the whole prompts, so it splits them as it will at evaluation.
     corpus = [_prompt(plan, q) for plan in plans for q in plan.questions or ()] + [t.answer for t in taught]

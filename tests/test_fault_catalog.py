@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -353,6 +355,67 @@ def _damage_weights(folder: Path) -> None:
     (folder / "model.safetensors").write_bytes(b"not a safetensors file")
 
 
+# Completions a model may write for a HumanEval problem, each hostile or broken in one way. ``{outside}``, ``{home}``
+# and ``{port}`` are filled in when the hostile model is built: a folder beside the repo, the real home directory
+# and a port the test listens on.
+HOSTILE = {
+    "loop": "    while True:\n        pass\n",
+    "fork": "    import os\n    while True:\n        os.fork()\n",
+    "hoard": "    hoard = []\n    while True:\n        hoard.append(bytearray(10 ** 8))\n",
+    "chatter": "    while True:\n        print('spam' * 100)\n",
+    "recurse": "    def deeper(n):\n        return deeper(n + 1)\n    return deeper(0)\n",
+    "exit": "    import sys\n    sys.exit(0)\n",
+    "parricide": "    import os\n    os.kill(os.getppid(), 9)\n    os.killpg(0, 9)\n",
+    "litter": "    open('{outside}/written-by-a-program.txt', 'w').write('x')\n",
+    "home": (
+        "    import os\n    open(os.path.expanduser('~/written-by-a-program.txt'), 'w').write('x')\n"
+        "    open('{home}/written-by-a-program.txt', 'w').write('x')\n"
+    ),
+    "snoop": "    import os\n    print(os.environ.get('OPENAI_API_KEY'))\n    raise ValueError(os.environ.get('OPENAI_API_KEY', 'no key'))\n",
+    "dial": "    import socket\n    socket.create_connection(('127.0.0.1', {port}), timeout=1)\n",
+    "garbled": "    return (1 +\n",
+}
+SECRET = "sk-fault-catalog-0451"
+WRITTEN = "written-by-a-program.txt"
+
+
+def _problem(kind: str) -> dict:
+    """A HumanEval problem whose function the model completes with the ``kind`` completion."""
+    return {
+        "task_id": f"Hostile/{kind}",
+        "prompt": f'def task_{kind}():\n    """Return one, the {kind} way."""\n',
+        "entry_point": f"task_{kind}",
+        "canonical_solution": "    return 1\n",
+        "test": "\n\ndef check(candidate):\n    assert candidate() == 1\n",
+    }
+
+
+def build_hostile_model(out: Path, outside: Path, port: int) -> Path:
+    """A tiny model taught to answer each hostile problem with its completion (and the end token)."""
+    from pytest_llmeval.tiny import Lesson, build_model
+
+    lessons = []
+    for kind, completion in HOSTILE.items():
+        text = completion.format(outside=outside, home=Path.home(), port=port)
+        prompt = "Complete the following python code:\n" + _problem(kind)["prompt"]
+        messages = ({"role": "user", "content": prompt},)
+        lessons.append(Lesson(prompt, messages, text))
+    corpus = [lesson.plain + lesson.answer for lesson in lessons]
+    return build_model(out, corpus, lessons, max_epochs=200)
+
+
+def hostile_code(kind: str) -> Provoke:
+    """The model writes the ``kind`` completion for the one HumanEval problem in the data, with consent given."""
+
+    def provoke(lab: Lab) -> pytest.RunResult:
+        lab.write("data/humaneval/human-eval-v2-20210705.jsonl", _jsonl([_problem(kind)]))
+        lab.request.getfixturevalue("monkeypatch").setenv("OPENAI_API_KEY", SECRET)
+        model = lab.model("hostile_model")
+        return lab.run("--llm-model", model, "--llm-datasets", "humaneval_gen", "--llm-allow-code-exec")
+
+    return provoke
+
+
 # --- checks of what is on disk -------------------------------------------------------------------------------
 
 
@@ -493,6 +556,38 @@ def _blocker_untouched(lab: Lab, result: pytest.RunResult) -> None:
     assert (lab.path / "blocker").read_text(encoding="utf-8") == "a file where the output folder should go"
 
 
+def contained(outcome: str) -> Check:
+    """The program's outcome is in the predictions file; the run went on and finished; nothing escaped: no file
+    outside its directory, the key in no output or file, no process or work directory left behind."""
+
+    def check(lab: Lab, result: pytest.RunResult) -> None:
+        run_files(passed=True, subjects=1)(lab, result)
+        (row,) = lab.predictions()["openai_humaneval"].values()
+        assert row["program_outcome"].startswith(outcome), row["program_outcome"]
+        outside = lab.request.getfixturevalue("hostile_outside")
+        for folder in (outside, Path.home(), lab.path, Path.cwd()):
+            assert not (folder / WRITTEN).exists(), folder
+        files = [p for p in lab.path.rglob("*") if p.is_file() and "hf-modules" not in p.parts]
+        assert SECRET not in output(result)
+        assert not any(SECRET.encode() in p.read_bytes() for p in files)
+        assert not list(Path(tempfile.gettempdir()).glob("llmeval-code-*")), "a work directory was left behind"
+        assert not _sandbox_processes(), "a sandboxed process outlived the run"
+
+    return check
+
+
+def _sandbox_processes() -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "sandbox_child" in text:
+            found.append(text)
+    return found
+
+
 def output(result: pytest.RunResult) -> str:
     return result.stdout.str() + "\n" + result.stderr.str()
 
@@ -500,6 +595,10 @@ def output(result: pytest.RunResult) -> str:
 # --- the catalog ---------------------------------------------------------------------------------------------
 
 START = "nothing: no run folder, no model loaded"
+CONTAINED = (
+    "the program's outcome in the predictions file; nothing outside its deleted work directory, no key in any "
+    "output or file, no process left"
+)
 
 CATALOG = [
     # Options, before anything loads.
@@ -1107,6 +1206,114 @@ CATALOG = [
         "every subject's predictions; no partial summary file; the table in the log",
         refuse_writes("/summary/"),
         summary_files_refused,
+    ),  # Model-written code, run with --llm-allow-code-exec: scored as OpenCompass scores it, and contained.
+    Fault(
+        "code-endless-loop",
+        "a model-written program loops forever (`--llm-allow-code-exec`)",
+        "openai_humaneval programs: 0 passed, 0 failed, 1 timed out, 0 killed",
+        OK,
+        CONTAINED,
+        hostile_code("loop"),
+        contained("timed out"),
+    ),
+    Fault(
+        "code-fork-bomb",
+        "a model-written program forks without end",
+        "openai_humaneval programs: 0 passed, 1 failed (…), 0 timed out, 0 killed",
+        OK,
+        CONTAINED,
+        hostile_code("fork"),
+        contained("failed"),
+    ),
+    Fault(
+        "code-unbounded-memory",
+        "a model-written program allocates without bound",
+        "openai_humaneval programs: 0 passed, 1 failed (MemoryError 1), 0 timed out, 0 killed",
+        OK,
+        CONTAINED,
+        hostile_code("hoard"),
+        contained("failed: MemoryError"),
+    ),
+    Fault(
+        "code-endless-output",
+        "a model-written program prints without end",
+        "openai_humaneval programs: 0 passed, 0 failed, 1 timed out, 0 killed",
+        OK,
+        CONTAINED,
+        hostile_code("chatter"),
+        contained("timed out"),
+    ),
+    Fault(
+        "code-endless-recursion",
+        "a model-written program recurses without end",
+        "openai_humaneval programs: 0 passed, 1 failed (RecursionError 1), 0 timed out, 0 killed",
+        OK,
+        CONTAINED,
+        hostile_code("recurse"),
+        contained("failed: RecursionError"),
+    ),
+    Fault(
+        "code-exits-early",
+        "a model-written program calls `sys.exit(0)` before its tests run",
+        "openai_humaneval programs: 0 passed, 1 failed (SystemExit 1), 0 timed out, 0 killed",
+        OK,
+        CONTAINED,
+        hostile_code("exit"),
+        contained("failed: SystemExit"),
+    ),
+    Fault(
+        "code-kills-its-parent",
+        "a model-written program signals its parent and its process group",
+        "openai_humaneval programs: 0 passed, 1 failed (…), 0 timed out, 0 killed",
+        OK,
+        CONTAINED,
+        hostile_code("parricide"),
+        contained("failed"),
+    ),
+    Fault(
+        "code-writes-beside-the-repo",
+        "a model-written program writes a file beside the repository",
+        "openai_humaneval programs: 0 passed, 1 failed (…), 0 timed out, 0 killed",
+        OK,
+        CONTAINED,
+        hostile_code("litter"),
+        contained("failed"),
+    ),
+    Fault(
+        "code-writes-home",
+        "a model-written program writes into the home directory",
+        "openai_humaneval programs: 0 passed, 1 failed (…), 0 timed out, 0 killed",
+        OK,
+        CONTAINED,
+        hostile_code("home"),
+        contained("failed"),
+    ),
+    Fault(
+        "code-reads-the-api-key",
+        "a model-written program prints the API key's variable",
+        "openai_humaneval programs: 0 passed, 1 failed (ValueError 1), 0 timed out, 0 killed",
+        OK,
+        CONTAINED,
+        hostile_code("snoop"),
+        contained("failed: ValueError: no key"),
+    ),
+    Fault(
+        "code-opens-a-socket",
+        "a model-written program connects to 127.0.0.1",
+        "openai_humaneval programs: 0 passed, 1 failed (…), 0 timed out, 0 killed",
+        OK,
+        CONTAINED,
+        hostile_code("dial"),
+        contained("failed"),
+    ),
+    Fault(
+        "code-syntax-error",
+        "a model-written program does not parse",
+        "openai_humaneval programs: 0 passed, 1 failed (SyntaxError 1), 0 timed out, 0 killed",
+        OK,
+        CONTAINED,
+        hostile_code("garbled"),
+        contained("failed: SyntaxError"),
     ),
 ]
 
@@ -1138,6 +1345,35 @@ def escape_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return always_emits(tiny_model, tmp_path_factory.mktemp("escape") / "model", byte_token(tiny_model, 0x1B))
 
 
+@pytest.fixture(scope="module")
+def hostile_outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder beside the labs' repos, which a hostile program tries to write into."""
+    return tmp_path_factory.mktemp("beside-the-repo")
+
+
+@pytest.fixture(scope="module")
+def hostile_listener() -> Iterator[socket.socket]:
+    """A port on 127.0.0.1 that a hostile program dials; it must never see a connection."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.setblocking(False)
+    yield server
+    try:
+        connection, _ = server.accept()
+    except BlockingIOError:
+        connection = None
+    server.close()
+    assert connection is None, "a sandboxed program reached a socket on 127.0.0.1"
+
+
+@pytest.fixture(scope="module")
+def hostile_model(
+    tmp_path_factory: pytest.TempPathFactory, hostile_outside: Path, hostile_listener: socket.socket
+) -> Path:
+    """Answers each hostile HumanEval problem with its completion (``HOSTILE``)."""
+    port = hostile_listener.getsockname()[1]
+    return build_hostile_model(tmp_path_factory.mktemp("hostile") / "model", hostile_outside, port)
+
+
 MODELS = ("tiny_model", "untrained_model", "silent_model", "special_model", "bad_utf8_model", "escape_model")
 
 
@@ -1147,6 +1383,8 @@ def models_first(request: pytest.FixtureRequest) -> None:
     the modules a test imports, torch among them, and torch cannot be imported twice in one process."""
     for name in MODELS:
         request.getfixturevalue(name)
+    if any(item.get_closest_marker("sandbox") for item in request.session.items):
+        request.getfixturevalue("hostile_model")
 
 
 @pytest.fixture
@@ -1165,7 +1403,9 @@ def test_the_catalog_is_large_and_distinct():
 def _param(row: Fault) -> object:
     # Rows refused at start-up, before any model loads, check options and data files, not transformers: CI's
     # second transformers line deselects them (-m "not startup") and runs the rows that load and run models.
-    return pytest.param(row, id=row.id, marks=[pytest.mark.startup] if row.kept == START else [])
+    # Rows that run model-written code test the sandbox, which no transformers version touches: marked "sandbox".
+    marks = {START: [pytest.mark.startup], CONTAINED: [pytest.mark.sandbox]}.get(row.kept, [])
+    return pytest.param(row, id=row.id, marks=marks)
 
 
 @pytest.mark.parametrize("row", [_param(row) for row in CATALOG])

@@ -125,6 +125,13 @@ _FLAGS: tuple[tuple[str, str], ...] = (
             "(byte-identical raw predictions; the same scores either way)"
         ),
     ),
+    (
+        "allow-code-exec",
+        (
+            "run the programs model completions make (humaneval_gen, mbpp_gen), each in a sandboxed child process; "
+            "without it those items are skipped and nothing is executed"
+        ),
+    ),
 )
 
 
@@ -456,6 +463,7 @@ def read_settings(config: pytest.Config) -> Settings:
         custom_infer_method=custom["custom-infer-method"],
         prefix_cache=not _flag(config, "no-prefix-cache"),
         full_output=_flag(config, "full-output"),
+        allow_code_exec=_flag(config, "allow-code-exec"),
         cache_dir=_cache_dir(config, raw["cache-dir"]) if evaluates else None,
         backend=backend,
         **(server or {}),

@@ -33,6 +33,7 @@ from pytest_llmeval.datasets.plan import plan_subjects
 from pytest_llmeval.datasets.suite import SUITE_PATTERN, DatasetSpec, make_spec
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.judging.baseline import read_baseline
+from pytest_llmeval.judging.programs import programs_line
 from pytest_llmeval.judging.summary import truncation_note
 from pytest_llmeval.judging.verdict import gate_rule
 from pytest_llmeval.records import SubjectResult, WorkerStats, probe_refusal
@@ -191,7 +192,22 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     precision = precision_note(s)
     if precision:
         lines.append(f"llmeval: {precision}")
+    if s.allow_code_exec:
+        lines.append(f"llmeval: {sandbox_note()}")
     return lines + [f"llmeval: {note}" for note in state.notes]
+
+
+def sandbox_note() -> str:
+    """What the user consented to with --llm-allow-code-exec, and how far the sandbox can isolate here."""
+    from pytest_llmeval.judging.execution import isolation  # probes with a child process: only with consent
+
+    why_not = isolation()
+    where = (
+        "each in a child process with its own user, mount, network and process namespaces"
+        if not why_not
+        else f"each in a child process, with less isolation than intended here: {why_not}"
+    )
+    return f"--llm-allow-code-exec: code suites run model-written programs, {where} (see the README's sandbox section)"
 
 
 def precision_note(settings: Settings) -> str | None:
@@ -423,6 +439,10 @@ class RunHooks:
             for spec in state.specs.values()
             for key in spec.subjects
         }
+        for result in ran:
+            programs = programs_line(result.abbr, result.outcomes)
+            if programs:
+                terminalreporter.write_line(programs)
         truncated = truncation_note(ran, limits)
         if truncated:
             terminalreporter.write_line(truncated, yellow=True)

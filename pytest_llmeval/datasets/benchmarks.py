@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from pytest_llmeval.datasets import bbh, ceval, choices, gsm8k, math_problems
+from pytest_llmeval.datasets import bbh, ceval, choices, code_problems, gsm8k, math_problems
 from pytest_llmeval.datasets.base import Benchmark, Group, Subject
 from pytest_llmeval.datasets.cmmlu import CMMLU_GROUPS, CMMLU_SUBJECTS
 from pytest_llmeval.datasets.mmlu import MMLU_GROUPS, MMLU_SUBJECTS
@@ -218,9 +218,34 @@ SIQA = _one_file("siqa", "SIQA", "siqa", "siqa", "dev.jsonl", choices.read_siqa,
 RACE = _race()
 BOOLQ = _one_file("boolq", "BoolQ", "SuperGLUE/BoolQ", "BoolQ", "val.jsonl", choices.read_boolq, "val")
 
+# HumanEvaluator reports the mean pass@1 times 100; MBPPEvaluator 100 * passed / count, under "score".
+HUMANEVAL = replace(
+    _one_file(
+        "humaneval",
+        "HumanEval",
+        "humaneval",
+        "openai_humaneval",
+        "human-eval-v2-20210705.jsonl",
+        code_problems.read_humaneval,
+        "test",
+        ("code",),
+    ),
+    metric="humaneval_pass@1",
+)
+MBPP = replace(
+    _one_file("mbpp", "MBPP", "mbpp", "mbpp", "mbpp.jsonl", code_problems.read_mbpp, "test", ("code",)),
+    shot_split="train",  # loaded by OpenCompass, never used: its shots are written into the template
+    metric="score",
+    percent_of_count=True,
+)
+
 BENCHMARKS: dict[str, Benchmark] = {
     b.family: b
-    for b in (CEVAL, MMLU, CMMLU, GSM8K, MATH, BBH, HELLASWAG, ARC_C, ARC_E, WINOGRANDE, PIQA, SIQA, RACE, BOOLQ)
+    for b in (
+        *(CEVAL, MMLU, CMMLU, GSM8K, MATH, BBH),
+        *(HELLASWAG, ARC_C, ARC_E, WINOGRANDE, PIQA, SIQA, RACE, BOOLQ),
+        *(HUMANEVAL, MBPP),
+    )
 }
 # Configs whose OpenCompass loader differs from the family's (hellaswagDataset_V2, winograndeDataset_V2): the same
 # files, read into other fields (the whole context, letter labels), by hashed config name.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pytest_llmeval.datasets.code_problems import MBPP_ROUNDS
 from pytest_llmeval.datasets.gsm8k import GSM8K_ROUNDS
 from pytest_llmeval.datasets.math_problems import MATH_ROUNDS
 from pytest_llmeval.datasets.templates import ICE_TOKEN, InferConfig, Mode, Rounds, Template, Turn
@@ -196,6 +197,18 @@ def boolq_ppl(name: str) -> InferConfig:
     return InferConfig("ppl", None, template, shots=0)
 
 
+# --- HumanEval, MBPP (§11, §12): zero-shot code completion; MBPP writes three worked tasks into its round ---
+
+
+def humaneval_gen(name: str) -> InferConfig:
+    human = "Complete the following python code:\n{prompt}"
+    return InferConfig("gen", None, Template(_rounds(("HUMAN", human))), shots=0, max_out_len=512)
+
+
+def mbpp_gen(name: str) -> InferConfig:
+    return InferConfig("gen", None, Template(_rounds(*MBPP_ROUNDS)), shots=0, max_out_len=512)
+
+
 DECLARED: tuple[Declared, ...] = (
     Declared("ceval_gen_5f30c7", "ceval_gen", "ceval", "gen", "first_capital", ceval_gen),
     Declared("ceval_ppl_578f8d", "ceval_ppl", "ceval", "ppl", None, ceval_ppl),
@@ -222,6 +235,9 @@ DECLARED: tuple[Declared, ...] = (
     # Both RACE levels share one template (version 0c332f); a138cd is OpenCompass's hash of the two-dataset list.
     Declared("race_ppl_a138cd", "race_ppl", "race", "ppl", None, race_ppl),
     Declared("SuperGLUE_BoolQ_ppl_314b96", "SuperGLUE_BoolQ_ppl", "boolq", "ppl", None, boolq_ppl),
+    # Scored by running the program each completion makes (judging/programs.py), never in this process.
+    Declared("humaneval_gen_8e312c", "humaneval_gen", "humaneval", "gen", "humaneval", humaneval_gen, True),
+    Declared("mbpp_gen_1e1056", "mbpp_gen", "mbpp", "gen", "mbpp", mbpp_gen, True),
 )
 
 BY_NAME: dict[str, Declared] = {

@@ -1,7 +1,7 @@
 """Output files in OpenCompass's layout, written atomically so a crash never leaves half a file.
 
 <output-dir>/<run-id>/predictions/<model>/<abbr>.json   written by the process that ran the subject
-<output-dir>/<run-id>/results/<model>/<abbr>.json       {"accuracy": ...} (BBH: {"score": ...})
+<output-dir>/<run-id>/results/<model>/<abbr>.json       {"accuracy": ...} (BBH: {"score": ...}; MBPP: counts too)
 <output-dir>/<run-id>/summary/summary_<run-id>.csv|.txt
 <output-dir>/<run-id>/llmeval.json                      every record of the run, for machines
 <output-dir>/<run-id>/flips.json                        with a baseline: every question whose verdict changed
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_llmeval.judging.compare import Comparison, Flip, RowChange
+from pytest_llmeval.judging.programs import MBPP_CONFIG, mbpp_counts
 from pytest_llmeval.judging.summary import Summary
 from pytest_llmeval.judging.verdict import Verdict, p_text
 from pytest_llmeval.prompts import Prompt
@@ -53,7 +54,7 @@ def predictions_path(run_dir: Path, model_abbr: str, abbr: str) -> Path:
 
 def predictions_payload(result: SubjectResult, prompts: Sequence[Prompt]) -> dict[str, dict]:
     """OpenCompass's predictions file: gen ``{"0": {"origin_prompt", "prediction", "gold"}, ...}`` (plus
-    ``"stopped_early": true`` where generation stopped once the answer was fixed);
+    ``"stopped_early": true`` where generation stopped once the answer was fixed, ``"program_outcome"`` for code);
     ppl ``{"0": {"label: A": {"prompt", "PPL"}, ..., "prediction", "gold"}, ...}`` (ll: ``"Loglikelihood"``)."""
     payload: dict[str, dict] = {}
     for position, (outcome, prompt) in enumerate(zip(result.outcomes, prompts, strict=True)):
@@ -70,6 +71,8 @@ def predictions_payload(result: SubjectResult, prompts: Sequence[Prompt]) -> dic
                 "gold": outcome.gold,
                 # Only where generation ended early (its answer was fixed); --llm-full-output never writes it.
                 **({"stopped_early": True} if outcome.stopped else {}),
+                # Code suites: the program that ran (completion post-processed and assembled) and its outcome.
+                **({"program_outcome": outcome.ran} if outcome.ran else {}),
             }
     return payload
 
@@ -247,13 +250,19 @@ def flip_records(run_dir: Path, model: str, flips: Sequence[Flip]) -> list[dict]
     return records
 
 
+def results_payload(result: SubjectResult) -> dict[str, float | int]:
+    """A subject's results file as its evaluator writes it: ``{metric: value}``; MBPP's four counts come first."""
+    counts = mbpp_counts(result.outcomes) if result.config == MBPP_CONFIG else {}
+    return {**counts, result.metric: result.accuracy}
+
+
 def write_run_files(report: Report, results: Mapping[str, SubjectResult], workers: Sequence[WorkerStats]) -> list[Path]:
     """Write per-subject results, both summary files, ``llmeval.json`` and the flips; return their paths."""
     run_dir, run_id, model = report.run_dir, report.run_id, report.settings.model_abbr
     summary = report.summary
     ordered = summary.in_order(results)
     for result in ordered:
-        write_json_atomic(run_dir / "results" / model / f"{result.abbr}.json", {result.metric: result.accuracy})
+        write_json_atomic(run_dir / "results" / model / f"{result.abbr}.json", results_payload(result))
     paths = [
         run_dir / "summary" / f"summary_{run_id}.csv",
         run_dir / "summary" / f"summary_{run_id}.txt",
