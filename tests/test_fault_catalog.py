@@ -363,7 +363,8 @@ HOSTILE = {
     "fork": "    import os\n    while True:\n        os.fork()\n",
     "hoard": "    hoard = []\n    while True:\n        hoard.append(bytearray(10 ** 8))\n",
     "chatter": "    while True:\n        print('spam' * 100)\n",
-    "recurse": "    def deeper(n):\n        return deeper(n + 1)\n    return deeper(0)\n",
+    # Not opening with "def": HumanEval's post-processing drops a completion's first line when it is a def.
+    "recurse": "    depth = 0\n    def deeper(n):\n        return deeper(n + 1)\n    return deeper(depth)\n",
     "exit": "    import sys\n    sys.exit(0)\n",
     "parricide": "    import os\n    os.kill(os.getppid(), 9)\n    os.killpg(0, 9)\n",
     "litter": "    open('{outside}/written-by-a-program.txt', 'w').write('x')\n",
@@ -408,6 +409,7 @@ def hostile_code(kind: str) -> Provoke:
     """The model writes the ``kind`` completion for the one HumanEval problem in the data, with consent given."""
 
     def provoke(lab: Lab) -> pytest.RunResult:
+        (lab.path / "llmeval_sample.toml").unlink()  # the code item alone
         lab.write("data/humaneval/human-eval-v2-20210705.jsonl", _jsonl([_problem(kind)]))
         lab.request.getfixturevalue("monkeypatch").setenv("OPENAI_API_KEY", SECRET)
         model = lab.model("hostile_model")
