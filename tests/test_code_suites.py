@@ -101,7 +101,7 @@ def code_run(pytester: pytest.Pytester, code_model: Path, monkeypatch: pytest.Mo
 
 
 def test_without_consent_nothing_runs(code_run, pytester: pytest.Pytester):
-    result = code_run("-rs")
+    result = code_run("-rs", "-k", "code")  # -k code selects both code items
     text = result.stdout.str()
     assert result.ret == 0, text
     result.assert_outcomes(skipped=2)
@@ -111,7 +111,7 @@ def test_without_consent_nothing_runs(code_run, pytester: pytest.Pytester):
 
 
 def test_pass_at_1_from_programs_run_in_the_sandbox(code_run, pytester: pytest.Pytester):
-    result = code_run("--llm-allow-code-exec", "-p", "xdist", "-n", "2")
+    result = code_run("--llm-allow-code-exec", "-p", "xdist", "-n", "2", "--llm-save-baseline=base.json")
     text = result.stdout.str()
     assert result.ret == 0, text + result.stderr.str()
     assert "--llm-allow-code-exec: code suites run model-written programs" in text
@@ -145,3 +145,28 @@ def test_pass_at_1_from_programs_run_in_the_sandbox(code_run, pytester: pytest.P
     # The secret never reached a program, a file or the log; no work directory was left behind.
     everything = text + result.stderr.str() + "".join(p.read_text() for p in folder.rglob("*.json"))
     assert "sk-code-suite-secret-0451" not in everything
+    # A baseline pairs problems by pass/fail, as it pairs questions by right/wrong.
+    baseline = json.loads((pytester.path / "base.json").read_text())
+    verdicts = {abbr: [v[0] for v in subject["questions"].values()] for abbr, subject in baseline["subjects"].items()}
+    assert verdicts == {"openai_humaneval": [1, 1, 1, 0], "mbpp": [1, 1, 1, 0]}
+
+
+@pytest.fixture(scope="module")
+def served_code_model(code_model: Path, tmp_path_factory: pytest.TempPathFactory):
+    from conftest import serve
+
+    yield from serve(code_model, tmp_path_factory)
+
+
+def test_a_server_s_completions_are_judged_the_same_way(code_run, served_code_model, pytester: pytest.Pytester):
+    base, name = served_code_model
+    server = ["--llm-backend=openai", f"--llm-api-base={base}", f"--llm-api-model={name}", "--llm-tokenizer=model"]
+    result = code_run("--llm-allow-code-exec", *server)
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    folder = max((pytester.path / "outputs" / "llmeval").iterdir())
+    results = folder / "results" / name.split("/")[-1]
+    assert json.loads((results / "openai_humaneval.json").read_text()) == {"humaneval_pass@1": 75.0}
+    # A server is sent whole prompts (it truncates nothing), so MBPP's long ones reach past what the model learnt;
+    # its problems are still all run and counted.
+    mbpp = json.loads((results / "mbpp.json").read_text())
+    assert sum(mbpp[key] for key in ("pass", "timeout", "failed", "wrong_answer")) == 4
