@@ -22,9 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+# The child is stdlib-only and importing it runs nothing: its pipe reader serves both sides.
+from pytest_llmeval.judging.sandbox_child import read_capped
+
 CHILD = Path(__file__).with_name("sandbox_child.py")
 START_GRACE = 5.0  # seconds past the child's own deadline for interpreter start on a loaded machine
-REPORT_CAP = 1 << 16  # bytes of the child's report read
 NAMESPACES_ENV = "LLMEVAL_SANDBOX_NAMESPACES"  # "0" skips the namespaces, for hosts where they misbehave
 STATUSES = ("passed", "failed", "timed out", "killed")
 
@@ -164,24 +166,9 @@ def _supervise(work: str, limits: Limits) -> dict[str, str]:
             if process.poll() is None:
                 _kill_group(process.pid)
                 process.wait()
-        return _report(_read_capped(read_end), "killed", f"the sandbox ended without a report ({_ending(process)})")
+        return _report(read_capped(read_end), "killed", f"the sandbox ended without a report ({_ending(process)})")
     finally:
         os.close(read_end)
-
-
-def _read_capped(fd: int) -> bytes:
-    """What is waiting on the pipe ``fd``, up to a cap, without blocking."""
-    os.set_blocking(fd, False)
-    data = b""
-    while len(data) < REPORT_CAP:
-        try:
-            chunk = os.read(fd, REPORT_CAP - len(data))
-        except BlockingIOError:
-            break
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 def _report(data: bytes, status: str, detail: str) -> dict[str, str]:

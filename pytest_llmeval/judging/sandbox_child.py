@@ -641,8 +641,8 @@ def reap_orphans() -> None:
                 pass
 
 
-def read_report(fd: int) -> dict[str, str] | None:
-    """The last well-formed report line on ``fd``, read without blocking and within a cap."""
+def read_capped(fd: int) -> bytes:
+    """What is waiting on the pipe ``fd``, up to ``REPORT_CAP`` bytes, without blocking (the parent reads so too)."""
     os.set_blocking(fd, False)
     data = b""
     while len(data) < REPORT_CAP:
@@ -653,6 +653,12 @@ def read_report(fd: int) -> dict[str, str] | None:
         if not chunk:
             break
         data += chunk
+    return data
+
+
+def read_report(fd: int) -> dict[str, str] | None:
+    """The last well-formed report line on ``fd``, read without blocking and within a cap."""
+    data = read_capped(fd)
     for line in reversed(data.splitlines()):
         try:
             outcome = json.loads(line)
