@@ -9,6 +9,7 @@ meta file, then the user's declaration, override what was detected. All zero-sho
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import string
@@ -79,7 +80,9 @@ def read_numbered(path: Path) -> list[tuple[int, Row]]:
 
 def _jsonl(path: Path, text: str) -> list[tuple[int, Row]]:
     rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only (read_text made "\r\n" and "\r" into it), as OpenCompass's ``for line in f`` ends them:
+    # ``splitlines`` would also cut at U+2028, U+0085 and the like, which a JSON string may hold unescaped.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -102,7 +105,8 @@ def _cell(value: Any) -> str:
 
 
 def _csv(path: Path, text: str) -> list[tuple[int, Row]]:
-    reader = csv.DictReader(text.splitlines(keepends=True))
+    # A file object's lines, as the csv module expects: "\n" ends a line, U+2028 inside a cell does not.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     rows, line = [], 2
     for row in reader:
         if None in row:

@@ -163,3 +163,13 @@ def test_bad_rows_are_one_line(tmp_path, text, message):
     with pytest.raises(LlmEvalError, match=re.escape(f"{path}{':' if message[0].isdigit() else ''}{message}")):
         rows = read_numbered(path)
         check_rows(detect(path, rows[0][1]), rows, path)
+
+
+def test_a_line_separator_inside_a_cell_does_not_end_the_row(tmp_path):
+    """U+2028 and U+0085 are text inside a JSON string or a CSV cell, not line ends (``splitlines`` would cut there)."""
+    jsonl = tmp_path / "exam.jsonl"
+    jsonl.write_text('{"question": "one\u2028two", "answer": "x\u0085y"}\n{"question": "q", "answer": "a"}\n', "utf-8")
+    assert read_rows(jsonl) == [{"question": "one\u2028two", "answer": "x\u0085y"}, {"question": "q", "answer": "a"}]
+    csv_file = tmp_path / "exam.csv"
+    csv_file.write_text("question,answer\none\u2028two,x\nq,a\n", "utf-8")
+    assert read_rows(csv_file) == [{"question": "one\u2028two", "answer": "x"}, {"question": "q", "answer": "a"}]
