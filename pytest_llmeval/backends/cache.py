@@ -223,22 +223,20 @@ class CachedBackend:
     @property
     def prefix_cache_off(self) -> str | None:
         """The model's load-time probe verdict (see ``hf.probe_prefix_cache``), stored so a warm run loads nothing."""
-        key = _key(self.fingerprint, "prefix-cache-probe")
-        found = self.store.get([key])
-        if key in found:
-            return found[key] or None
-        verdict = getattr(self.inner, "prefix_cache_off", None)
-        self.store.put({key: verdict or ""})
-        return verdict
+        return self._probe_verdict("prefix-cache-probe", "prefix_cache_off")
 
     @property
     def packing_off(self) -> str | None:
         """The model's packing probe verdict (see ``hf.probe_packing``), stored like ``prefix_cache_off``."""
-        key = _key(self.fingerprint, "packing-probe")
+        return self._probe_verdict("packing-probe", "packing_off")
+
+    def _probe_verdict(self, name: str, attribute: str) -> str | None:
+        """A probe's verdict on this model: read from the store, else asked of the backend (loading it) and stored."""
+        key = _key(self.fingerprint, name)
         found = self.store.get([key])
         if key in found:
             return found[key] or None
-        verdict = getattr(self.inner, "packing_off", None)
+        verdict = getattr(self.inner, attribute, None)
         self.store.put({key: verdict or ""})
         return verdict
 
