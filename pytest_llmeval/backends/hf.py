@@ -380,9 +380,9 @@ class HFBackend(TokenizerOnly):
             return [], list(indices)
         packed, plain = [], []
         for i in indices:
-            width = packing.common_length(ids[i]) + sum(
-                max(len(row) - 1 - packing.common_length(ids[i]), 0) for row in ids[i]
-            )
+            shared = packing.common_length(ids[i])
+            # The packed row's length: the shared tokens once, then each label's own (its last token only predicted).
+            width = shared + sum(max(len(row) - 1 - shared, 0) for row in ids[i])
             (packed if width <= max_seq_len else plain).append(i)
         return packed, plain
 
