@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
-import json
 import os
 import shutil
 import signal
@@ -22,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-# The child is stdlib-only and importing it runs nothing: its pipe reader serves both sides.
-from pytest_llmeval.judging.sandbox_child import read_capped
+# The child is stdlib-only and importing it runs nothing: its report reader serves both sides.
+from pytest_llmeval.judging.sandbox_child import read_report
 
 CHILD = Path(__file__).with_name("sandbox_child.py")
 START_GRACE = 5.0  # seconds past the child's own deadline for interpreter start on a loaded machine
@@ -161,25 +160,20 @@ def _supervise(work: str, limits: Limits) -> dict[str, str]:
             # The report is one short line written as the child ends: the pipe holds it until it is read.
             process.wait(timeout=limits.seconds + START_GRACE)
         except subprocess.TimeoutExpired:
-            return _report(b"", "timed out", "the sandbox did not finish in time; killed")
+            return _report(None, "timed out", "the sandbox did not finish in time; killed")
         finally:
             if process.poll() is None:
                 _kill_group(process.pid)
                 process.wait()
-        return _report(read_capped(read_end), "killed", f"the sandbox ended without a report ({_ending(process)})")
+        return _report(read_report(read_end), "killed", f"the sandbox ended without a report ({_ending(process)})")
     finally:
         os.close(read_end)
 
 
-def _report(data: bytes, status: str, detail: str) -> dict[str, str]:
-    """The child's last well-formed report line; the given status and detail when there is none."""
-    for line in reversed(data.splitlines()):
-        try:
-            report = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(report, dict) and report.get("status") in STATUSES:
-            return {key: str(report.get(key, "")) for key in ("status", "exception", "detail", "isolation")}
+def _report(report: dict[str, str] | None, status: str, detail: str) -> dict[str, str]:
+    """The child's report when it holds a known status; the given status and detail when there is none."""
+    if report is not None and report.get("status") in STATUSES:
+        return {key: report.get(key, "") for key in ("status", "exception", "detail", "isolation")}
     return {"status": status, "exception": "", "detail": detail, "isolation": "the sandbox did not report"}
 
 

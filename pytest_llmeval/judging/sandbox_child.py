@@ -642,7 +642,7 @@ def reap_orphans() -> None:
 
 
 def read_capped(fd: int) -> bytes:
-    """What is waiting on the pipe ``fd``, up to ``REPORT_CAP`` bytes, without blocking (the parent reads so too)."""
+    """What is waiting on the pipe ``fd``, up to ``REPORT_CAP`` bytes, without blocking."""
     os.set_blocking(fd, False)
     data = b""
     while len(data) < REPORT_CAP:
@@ -657,7 +657,7 @@ def read_capped(fd: int) -> bytes:
 
 
 def read_report(fd: int) -> dict[str, str] | None:
-    """The last well-formed report line on ``fd``, read without blocking and within a cap."""
+    """The last well-formed report line on ``fd``, read without blocking and within a cap (the parent reads so too)."""
     data = read_capped(fd)
     for line in reversed(data.splitlines()):
         try:
