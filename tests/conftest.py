@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,25 @@ import pytest
 from pytest_llmeval.demo import SAMPLE_DATA, SAMPLE_SUITE
 
 RunLlm = Callable[..., pytest.RunResult]
+
+
+def run_in_process(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """``pytester.runpytest_inprocess``, with what a run may change in its process put back afterwards.
+
+    A user's run owns its process: the plugin narrows ``CUDA_VISIBLE_DEVICES`` to its worker's devices and sets
+    torch's thread count. In the test process those would outlive the run and reach the next test (a
+    subprocess started later inherits the environment), so both are restored. pytester already restores
+    ``sys.modules``, ``sys.path`` and the working directory.
+    """
+    import torch
+
+    environment, threads = dict(os.environ), torch.get_num_threads()
+    try:
+        return pytester.runpytest_inprocess(*args)
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
+        torch.set_num_threads(threads)
 
 
 @pytest.fixture(autouse=True)
@@ -186,3 +206,17 @@ def serve(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+@pytest.fixture(scope="session")
+def heavy_imports(tiny_model: Path) -> None:
+    """torch, transformers and the parts of them a run imports on first use, loaded before any in-process run.
+
+    pytester unloads every module a test imports once the test ends, and torch, like any extension module that
+    registers global state, cannot be imported a second time in one process: loading one model here, in the
+    test process, keeps all of it imported for the whole session.
+    """
+    from pytest_llmeval.backends.hf import HFBackend
+    from pytest_llmeval.settings import Settings
+
+    HFBackend.load(Settings(model=tiny_model, tokenizer=tiny_model, model_abbr="warm-up"))

@@ -43,3 +43,10 @@ def exam_corpus(folder: Path = EXAMS) -> list[str]:
     """The exam files and rendered prompts: what the tokenizer's vocabulary is trained on."""
     texts = [path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())]
     return texts + [lesson.plain for lesson in exam_lessons(folder)] + ["user\n", "assistant\n"]
+
+
+def build_exam_model(out: Path, folder: Path = EXAMS) -> Path:
+    """A tiny Llama that has learnt every exam question in ``folder``."""
+    from pytest_llmeval.tiny import build_model
+
+    return build_model(out, exam_corpus(folder), exam_lessons(folder), letters="ABCDE", max_epochs=20)

@@ -15,8 +15,10 @@ from pathlib import Path
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "special_tokens_map.json")
 
 
-def always_emits(source: Path, target: Path, token: str) -> Path:
-    """A copy of the model at ``source`` whose every generated token is ``token`` (a token of its vocabulary)."""
+def always_emits(target: Path, source: Path, token: str) -> Path:
+    """A copy at ``target`` of the model at ``source`` whose every generated token is ``token`` (one of its vocabulary).
+
+    ``target`` comes first, as for every builder of the checkpoint store (``checkpoints.py``)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

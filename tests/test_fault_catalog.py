@@ -27,11 +27,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # run as a script: the helpers beside this file
 
+from hostile_code import build_hostile_model, problem
+from checkpoints import Store
+from conftest import run_in_process
 from odd_models import always_emits, byte_token, without_pad_and_eos
 from remote_code import with_remote_model
 
 OK, FAILED, STOPPED, USAGE = 0, 1, 2, 4  # pytest's exit statuses; 2 is a collection error or an interrupt
 TROUBLESHOOTING = Path(__file__).resolve().parents[1] / "docs" / "troubleshooting.md"
+# Read at import, before pytester points HOME at each test's own folder: a hostile program must not write here.
+REAL_HOME = Path.home()
 
 
 # --- the lab: a user's repo and the ways to hurt it --------------------------------------------------------
@@ -58,8 +63,17 @@ class Lab:
     def copy_model(self, fixture: str, name: str) -> Path:
         return shutil.copytree(self.request.getfixturevalue(fixture), self.path / name)
 
-    def run(self, *args: str) -> pytest.RunResult:
-        return self.project.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", *args, timeout=600)
+    def run(self, *args: str, own_process: bool = False) -> pytest.RunResult:
+        """pytest in the user's repo, in this process unless the row needs a process of its own.
+
+        In process, a row costs what the plugin does, not a fresh interpreter importing torch and transformers;
+        the user sees the same lines and exit status either way. A row takes its own process when what it
+        provokes would reach this one: a signal, a conftest that patches the standard library, the sandbox.
+        """
+        options = ("-p", "no:cacheprovider", "-p", "no:randomly", *args)
+        if own_process:
+            return self.project.runpytest_subprocess(*options, timeout=600)
+        return run_in_process(self.project, *options)
 
     def write(self, name: str, text: str) -> None:
         target = self.path / name
@@ -142,7 +156,8 @@ def with_conftest(code: str, *args: str, model: str = "tiny_model") -> Provoke:
 
     def provoke(lab: Lab) -> pytest.RunResult:
         lab.project.makeconftest(code)
-        return lab.run("--llm-model", lab.model(model), *args)
+        # The hook signals its process or patches os.replace: in this process it would hit the test run itself.
+        return lab.run("--llm-model", lab.model(model), *args, own_process=True)
 
     return provoke
 
@@ -355,54 +370,8 @@ def _damage_weights(folder: Path) -> None:
     (folder / "model.safetensors").write_bytes(b"not a safetensors file")
 
 
-# Completions a model may write for a HumanEval problem, each hostile or broken in one way. ``{outside}``, ``{home}``
-# and ``{port}`` are filled in when the hostile model is built: a folder beside the repo, the real home directory
-# and a port the test listens on.
-HOSTILE = {
-    "loop": "    while True:\n        pass\n",
-    "fork": "    import os\n    while True:\n        os.fork()\n",
-    "hoard": "    hoard = []\n    while True:\n        hoard.append(bytearray(10 ** 8))\n",
-    "chatter": "    while True:\n        print('spam' * 100)\n",
-    # Not opening with "def": HumanEval's post-processing drops a completion's first line when it is a def.
-    "recurse": "    depth = 0\n    def deeper(n):\n        return deeper(n + 1)\n    return deeper(depth)\n",
-    "exit": "    import sys\n    sys.exit(0)\n",
-    "parricide": "    import os\n    os.kill(os.getppid(), 9)\n    os.killpg(0, 9)\n",
-    "litter": "    open('{outside}/written-by-a-program.txt', 'w').write('x')\n",
-    "home": (
-        "    import os\n    open(os.path.expanduser('~/written-by-a-program.txt'), 'w').write('x')\n"
-        "    open('{home}/written-by-a-program.txt', 'w').write('x')\n"
-    ),
-    "snoop": "    import os\n    print(os.environ.get('OPENAI_API_KEY'))\n    raise ValueError(os.environ.get('OPENAI_API_KEY', 'no key'))\n",
-    "dial": "    import socket\n    socket.create_connection(('127.0.0.1', {port}), timeout=1)\n",
-    "garbled": "    return (1 +\n",
-}
 SECRET = "sk-fault-catalog-0451"
 WRITTEN = "written-by-a-program.txt"
-
-
-def _problem(kind: str) -> dict:
-    """A HumanEval problem whose function the model completes with the ``kind`` completion."""
-    return {
-        "task_id": f"Hostile/{kind}",
-        "prompt": f'def task_{kind}():\n    """Return one, the {kind} way."""\n',
-        "entry_point": f"task_{kind}",
-        "canonical_solution": "    return 1\n",
-        "test": "\n\ndef check(candidate):\n    assert candidate() == 1\n",
-    }
-
-
-def build_hostile_model(out: Path, outside: Path, port: int) -> Path:
-    """A tiny model taught to answer each hostile problem with its completion (and the end token)."""
-    from pytest_llmeval.tiny import Lesson, build_model
-
-    lessons = []
-    for kind, completion in HOSTILE.items():
-        text = completion.format(outside=outside, home=Path.home(), port=port)
-        prompt = "Complete the following python code:\n" + _problem(kind)["prompt"]
-        messages = ({"role": "user", "content": prompt},)
-        lessons.append(Lesson(prompt, messages, text))
-    corpus = [lesson.plain + lesson.answer for lesson in lessons]
-    return build_model(out, corpus, lessons, max_epochs=200)
 
 
 def hostile_code(kind: str) -> Provoke:
@@ -410,10 +379,17 @@ def hostile_code(kind: str) -> Provoke:
 
     def provoke(lab: Lab) -> pytest.RunResult:
         (lab.path / "llmeval_sample.toml").unlink()  # the code item alone
-        lab.write("data/humaneval/human-eval-v2-20210705.jsonl", _jsonl([_problem(kind)]))
-        lab.request.getfixturevalue("monkeypatch").setenv("OPENAI_API_KEY", SECRET)
+        outside = lab.request.getfixturevalue("hostile_outside")
+        port = lab.request.getfixturevalue("hostile_listener").getsockname()[1]
+        lab.write("data/humaneval/human-eval-v2-20210705.jsonl", _jsonl([problem(kind, outside, REAL_HOME, port)]))
+        monkeypatch = lab.request.getfixturevalue("monkeypatch")
+        monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+        # Work directories go to the lab's own temporary folder: other xdist workers run programs too.
+        (lab.path / "tmp").mkdir()
+        monkeypatch.setenv("TMPDIR", str(lab.path / "tmp"))
         model = lab.model("hostile_model")
-        return lab.run("--llm-model", model, "--llm-datasets", "humaneval_gen", "--llm-allow-code-exec")
+        # The sandbox's own process tree is what these rows test, and a program that escaped would reach the run.
+        return lab.run("--llm-model", model, "--llm-datasets", "humaneval_gen", "--llm-allow-code-exec", own_process=True)
 
     return provoke
 
@@ -567,26 +543,29 @@ def contained(outcome: str) -> Check:
         (row,) = lab.predictions()["openai_humaneval"].values()
         assert row["program_outcome"].startswith(outcome), row["program_outcome"]
         outside = lab.request.getfixturevalue("hostile_outside")
-        for folder in (outside, Path.home(), lab.path, Path.cwd()):
+        for folder in (outside, REAL_HOME, Path.home(), lab.path, Path.cwd()):
             assert not (folder / WRITTEN).exists(), folder
         files = [p for p in lab.path.rglob("*") if p.is_file() and "hf-modules" not in p.parts]
         assert SECRET not in output(result)
         assert not any(SECRET.encode() in p.read_bytes() for p in files)
-        assert not list(Path(tempfile.gettempdir()).glob("llmeval-code-*")), "a work directory was left behind"
-        assert not _sandbox_processes(), "a sandboxed process outlived the run"
+        assert not list((lab.path / "tmp").glob("llmeval-code-*")), "a work directory was left behind"
+        assert not _sandbox_processes(lab), "a sandboxed process outlived the run"
 
     return check
 
 
-def _sandbox_processes() -> list[str]:
+def _sandbox_processes(lab: Lab) -> list[str]:
+    """Sandboxed processes of this lab's run: their environment names its temporary folder (other xdist workers
+    run programs of their own meanwhile, and an orphan leaves the test's process tree)."""
+    mine = str(lab.path / "tmp").encode()
     found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for folder in Path("/proc").glob("[0-9]*"):
         try:
-            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            text = (folder / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if "sandbox_child" in text and mine in (folder / "environ").read_bytes():
+                found.append(text)
         except OSError:
             continue
-        if "sandbox_child" in text:
-            found.append(text)
     return found
 
 
@@ -1323,28 +1302,34 @@ CATALOG = [
 # --- the tests -----------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def silent_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="session")
+def silent_model(tiny_model: Path, checkpoints: Store) -> Path:
     """Ends every answer at once: its first token is always the end-of-text token."""
-    return always_emits(tiny_model, tmp_path_factory.mktemp("silent") / "model", "</s>")
+    return checkpoints.get("silent", always_emits, tiny_model, "</s>")
 
 
-@pytest.fixture(scope="module")
-def special_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="session")
+def special_model(tiny_model: Path, checkpoints: Store) -> Path:
     """Emits only a special token (never the end of text), which decoding drops."""
-    return always_emits(tiny_model, tmp_path_factory.mktemp("special") / "model", "<|im_start|>")
+    return checkpoints.get("special", always_emits, tiny_model, "<|im_start|>")
 
 
-@pytest.fixture(scope="module")
-def bad_utf8_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="session")
+def bad_utf8_model(tiny_model: Path, checkpoints: Store) -> Path:
     """Emits the lead byte of a three-byte UTF-8 character, over and over: never a whole character."""
-    return always_emits(tiny_model, tmp_path_factory.mktemp("badutf8") / "model", byte_token(tiny_model, 0xE4))
+    return checkpoints.get("badutf8", always_emits, tiny_model, byte_token(tiny_model, 0xE4))
 
 
-@pytest.fixture(scope="module")
-def escape_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="session")
+def escape_model(tiny_model: Path, checkpoints: Store) -> Path:
     """Emits ESC, the byte that starts every terminal escape sequence."""
-    return always_emits(tiny_model, tmp_path_factory.mktemp("escape") / "model", byte_token(tiny_model, 0x1B))
+    return checkpoints.get("escape", always_emits, tiny_model, byte_token(tiny_model, 0x1B))
+
+
+@pytest.fixture(scope="session")
+def hostile_model(checkpoints: Store) -> Path:
+    """Answers each hostile HumanEval problem with its completion (``hostile_code.HOSTILE``)."""
+    return checkpoints.get("hostile", build_hostile_model)
 
 
 @pytest.fixture(scope="module")
@@ -1367,25 +1352,16 @@ def hostile_listener() -> Iterator[socket.socket]:
     assert connection is None, "a sandboxed program reached a socket on 127.0.0.1"
 
 
-@pytest.fixture(scope="module")
-def hostile_model(
-    tmp_path_factory: pytest.TempPathFactory, hostile_outside: Path, hostile_listener: socket.socket
-) -> Path:
-    """Answers each hostile HumanEval problem with its completion (``HOSTILE``)."""
-    port = hostile_listener.getsockname()[1]
-    return build_hostile_model(tmp_path_factory.mktemp("hostile") / "model", hostile_outside, port)
-
-
 MODELS = ("tiny_model", "untrained_model", "silent_model", "special_model", "bad_utf8_model", "escape_model")
 
 
-@pytest.fixture(scope="module")
-def models_first(request: pytest.FixtureRequest) -> None:
-    """Every model, built before a row's pytester starts (pytest sets up wider scopes first): pytester unloads
-    the modules a test imports, torch among them, and torch cannot be imported twice in one process."""
+@pytest.fixture
+def models_first(request: pytest.FixtureRequest, heavy_imports: None) -> None:
+    """The row's models, looked up before its pytester starts (pytest sets up fixtures in argument order):
+    pytester unloads the modules a test imports, and torch cannot be imported twice in one process."""
     for name in MODELS:
         request.getfixturevalue(name)
-    if any(item.get_closest_marker("sandbox") for item in request.session.items):
+    if request.node.get_closest_marker("sandbox"):
         request.getfixturevalue("hostile_model")
 
 
