@@ -60,15 +60,17 @@ def store_folder(config: pytest.Config, basetemp: Path) -> Path:
 class Store:
     root: Path
 
-    def get(self, name: str, builder: Callable[..., Path], *args: object, per_line: bool = False, **kwargs: object) -> Path:
+    def get(
+        self, name: str, builder: Callable[..., Path], *args: object, per_line: bool = False, **kwargs: object
+    ) -> Path:
         """The checkpoint ``builder(out_dir, *args, **kwargs)`` writes, built now if the store lacks it.
 
-        The result is ``<store>/<name>-<hash>/model``: its parent's name is unique to the checkpoint, which the
-        end-to-end tests use to name the link they pass as ``--llm-model``.
+        The result is ``<store>/<name>-<hash>/<name>``: the folder a run names the model after is the fixture's
+        short name (the end-to-end tests link it into a user's repo as ``model-<name>``).
         """
         key = checkpoint_key(builder, args, kwargs, self.root, per_line)
         final = self.root / f"{name}-{key}"
-        model = final / "model"
+        model = final / name
         if (final / DONE).exists():
             return model
         with _locked(self.root / f".{final.name}.lock"):
@@ -78,7 +80,7 @@ class Store:
             shutil.rmtree(partial, ignore_errors=True)  # a build that was killed half-way
             shutil.rmtree(final, ignore_errors=True)
             partial.mkdir()
-            builder(partial / "model", *args, **kwargs)
+            builder(partial / name, *args, **kwargs)
             (partial / DONE).write_text(f"{builder.__module__}.{builder.__qualname__}\n", encoding="utf-8")
             os.rename(partial, final)
         return model
@@ -94,9 +96,7 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def checkpoint_key(
-    builder: Callable[..., Path], args: tuple, kwargs: dict, store: Path, per_line: bool
-) -> str:
+def checkpoint_key(builder: Callable[..., Path], args: tuple, kwargs: dict, store: Path, per_line: bool) -> str:
     digest = hashlib.sha256()
     digest.update(f"{builder.__module__}.{builder.__qualname__}\n".encode())
     source = inspect.getsourcefile(builder)

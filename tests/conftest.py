@@ -22,6 +22,14 @@ from pytest_llmeval.demo import SAMPLE_DATA, SAMPLE_SUITE
 RunLlm = Callable[..., pytest.RunResult]
 
 
+def run_pytest(pytester: pytest.Pytester, *args: str, own_process: bool = False) -> pytest.RunResult:
+    """pytest in the pytester folder: in this process, or in a fresh interpreter where the process is what is
+    tested (a signal, the exit status of the real command line, a restart, xdist's workers)."""
+    if own_process:
+        return pytester.runpytest_subprocess(*args, timeout=600)
+    return run_in_process(pytester, *args)
+
+
 def run_in_process(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     """``pytester.runpytest_inprocess``, with what a run may change in its process put back afterwards.
 
@@ -34,7 +42,9 @@ def run_in_process(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
     environment, threads = dict(os.environ), torch.get_num_threads()
     try:
-        return pytester.runpytest_inprocess(*args)
+        # The plugin is imported before the run (the test session loaded it): pytest says it cannot rewrite its
+        # asserts, which the plugin does not use, in a warning no user run shows.
+        return pytester.runpytest_inprocess("-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
     finally:
         os.environ.clear()
         os.environ.update(environment)
@@ -45,6 +55,12 @@ def run_in_process(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 def _no_job_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     """Under GitHub Actions, runs made by these tests must not append their reports to the job's own summary."""
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
+@pytest.fixture
+def pytester(heavy_imports: None, pytester: pytest.Pytester) -> pytest.Pytester:
+    """pytester, set up after ``heavy_imports``: its runs may then be in this process (see ``run_in_process``)."""
+    return pytester
 
 
 @pytest.fixture
@@ -83,18 +99,20 @@ def all_subjects_project(project: pytest.Pytester) -> pytest.Pytester:
 def run_llm(project: pytest.Pytester) -> RunLlm:
     """Run pytest in the project as a user would, with ``--llm-model`` pointing at ``model`` when given."""
 
-    def run(model: Path | None, *args: str, step_summary: Path | None = None) -> pytest.RunResult:
+    def run(
+        model: Path | None, *args: str, step_summary: Path | None = None, own_process: bool = False
+    ) -> pytest.RunResult:
         argv: list[str] = ["-p", "no:cacheprovider"]
         if model is not None:
             # A relative link keeps pytest's rootdir in the project (absolute option paths move it).
-            link = project.path / f"model-{model.parent.name}"
+            link = project.path / f"model-{model.name}"
             if not link.exists():
                 link.symlink_to(model, target_is_directory=True)
             argv += ["--llm-model", link.name]
         with pytest.MonkeyPatch.context() as patch:
             if step_summary is not None:
                 patch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
-            return project.runpytest_subprocess(*argv, *args)
+            return run_pytest(project, *argv, *args, own_process=own_process)
 
     return run
 

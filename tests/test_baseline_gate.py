@@ -268,5 +268,5 @@ def test_a_pinned_baseline_is_bootstrapped_by_saving_it(ungated, run_llm, tiny_m
     again = run_llm(tiny_model)  # the pinned baseline now gates every run
     assert again.ret == 0
     again.stdout.fnmatch_lines(
-        ["baseline */baselines/main.json (model model-tiny0): 11 row(s) compared, 0 question(s) changed"]
+        [f"baseline */baselines/main.json (model model-{tiny_model.name}): 11 row(s) compared, 0 question(s) changed"]
     )

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from checkpoints import Store
 
 from pytest_llmeval.datasets.plan import plan_subjects
 from pytest_llmeval.datasets.suite import make_spec
@@ -61,14 +62,14 @@ def test_rows_versions_and_prompts_are_opencompass_s():
     assert render(mbpp, 0, chat=True).endswith(f"{task['test_list']}  \n<|im_end|>\n<|im_start|>assistant\n")
 
 
-@pytest.fixture(scope="module")
-def code_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="session")
+def code_model(checkpoints: Store) -> Path:
     """Taught the first problems' reference solutions (every fourth wrong) in both configs' formats."""
     from pytest_llmeval.tiny_base import build_base_model
 
-    out = tmp_path_factory.mktemp("code") / "model"
-    return build_base_model(
-        out, DATA, per_item=int(LIMIT), wrong_every=4, context=600, configs=("humaneval_gen", "mbpp_gen")
+    configs = ("humaneval_gen", "mbpp_gen")
+    return checkpoints.get(
+        "code", build_base_model, DATA, per_item=int(LIMIT), wrong_every=4, context=600, configs=configs
     )
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from custom_exam import copy_example
 
+from conftest import run_pytest
+
 COLLECTION = pytest.ExitCode.INTERRUPTED  # a bad dataset file is reported as a collection error
 
 
@@ -26,11 +28,11 @@ def exams(pytester: pytest.Pytester) -> pytest.Pytester:
 def run(project: pytest.Pytester, model: Path | None, *args: str) -> pytest.RunResult:
     argv = ["-p", "no:cacheprovider"]
     if model is not None:
-        link = project.path / f"model-{model.parent.name}"
+        link = project.path / f"model-{model.name}"
         if not link.exists():
             link.symlink_to(model, target_is_directory=True)
         argv.append(f"--llm-model={link.name}")
-    return project.runpytest_subprocess(*argv, *args)
+    return run_pytest(project, *argv, *args)
 
 
 def newest_run(project: pytest.Pytester) -> Path:

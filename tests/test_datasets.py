@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from dataset_files import CMMLU, MMLU, write_cmmlu, write_mmlu
 
+from conftest import run_pytest
 from pytest_llmeval.datasets.mmlu import MMLU_SUBJECTS
 
 SUITE = """
@@ -62,7 +63,7 @@ def test_three_datasets_one_table_in_summarizer_order(several, run_llm, tiny_mod
     assert rows["cmmlu-agronomy"].startswith("cmmlu-agronomy,18e759,accuracy,ppl,")
     assert rows["mmlu-weighted"].startswith("mmlu-weighted,-,weighted_average,gen,")
 
-    model = f"model-{tiny_model.parent.name}"
+    model = f"model-{tiny_model.name}"
     law = read_json(run / "predictions" / model / "ceval-law.json")["0"]
     assert set(law) == {"label: A", "label: B", "label: C", "label: D", "prediction", "gold"}
     assert law["label: C"]["prompt"].endswith("\n答案: \nC")
@@ -77,11 +78,11 @@ def test_three_datasets_one_table_in_summarizer_order(several, run_llm, tiny_mod
 
 def test_dash_m_selects_one_family_exactly(several):
     """-k mmlu is a substring match and also takes cmmlu-*; -m mmlu takes MMLU alone."""
-    by_marker = several.runpytest_subprocess("--collect-only", "-q", "-m", "mmlu")
+    by_marker = run_pytest(several, "--collect-only", "-q", "-m", "mmlu")
     assert sorted(line.rsplit("::", 1)[1] for line in by_marker.stdout.lines if "::" in line) == sorted(
         f"lukaemon_mmlu_{s}" for s in MMLU
     )
-    by_keyword = several.runpytest_subprocess("--collect-only", "-q", "-k", "cmmlu_ppl")
+    by_keyword = run_pytest(several, "--collect-only", "-q", "-k", "cmmlu_ppl")
     assert sorted(line.rsplit("::", 1)[1] for line in by_keyword.stdout.lines if "::" in line) == sorted(
         f"cmmlu-{s}" for s in CMMLU
     )

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_pytest
+
 SUBJECTS = ["computer_network", "high_school_physics", "marxism", "law", "accountant"]
 GROUPS = ["ceval-stem", "ceval-social-science", "ceval-humanities", "ceval-other", "ceval-hard", "ceval"]
 
@@ -27,7 +29,7 @@ def test_trained_model_passes_and_writes_opencompass_files(run_llm, tiny_model, 
 
     run = last_run()
     # The default --llm-model-abbr: the folder name as typed (run_llm passes a symlink), not its target's.
-    model = f"model-{tiny_model.parent.name}"
+    model = f"model-{tiny_model.name}"
     assert model != tiny_model.resolve().name
     prediction = read_json(run / "predictions" / model / "ceval-law.json")
     assert list(prediction) == [str(i) for i in range(10)]
@@ -98,13 +100,13 @@ def test_group_threshold_alone_fails_the_run(project, run_llm, untrained_model):
     ],
 )
 def test_keyword_selection(project, expression, expected):
-    result = project.runpytest_subprocess("--collect-only", "-q", "-k", expression)
+    result = run_pytest(project, "--collect-only", "-q", "-k", expression)
     collected = sorted(line.rsplit("::", 1)[1] for line in result.stdout.lines if "::" in line)
     assert collected == sorted(f"ceval-{s}" for s in expected)
 
 
 def test_without_a_model_items_are_skipped(project):
-    result = project.runpytest_subprocess("-rs")
+    result = run_pytest(project, "-rs")
     assert result.ret == 0
     result.assert_outcomes(skipped=5)
     result.stdout.fnmatch_lines(["*no --llm-model given*"])

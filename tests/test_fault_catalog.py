@@ -17,7 +17,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,11 +26,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # run as a script: the helpers beside this file
 
-from hostile_code import build_hostile_model, problem
 from checkpoints import Store
-from conftest import run_in_process
+from hostile_code import build_hostile_model, problem
 from odd_models import always_emits, byte_token, without_pad_and_eos
 from remote_code import with_remote_model
+
+from conftest import run_in_process
 
 OK, FAILED, STOPPED, USAGE = 0, 1, 2, 4  # pytest's exit statuses; 2 is a collection error or an interrupt
 TROUBLESHOOTING = Path(__file__).resolve().parents[1] / "docs" / "troubleshooting.md"
@@ -389,7 +389,9 @@ def hostile_code(kind: str) -> Provoke:
         monkeypatch.setenv("TMPDIR", str(lab.path / "tmp"))
         model = lab.model("hostile_model")
         # The sandbox's own process tree is what these rows test, and a program that escaped would reach the run.
-        return lab.run("--llm-model", model, "--llm-datasets", "humaneval_gen", "--llm-allow-code-exec", own_process=True)
+        return lab.run(
+            "--llm-model", model, "--llm-datasets", "humaneval_gen", "--llm-allow-code-exec", own_process=True
+        )
 
     return provoke
 

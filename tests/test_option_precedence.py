@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import run_pytest
 from pytest_llmeval.collection.items import STATE
 from pytest_llmeval.settings import Settings
 
@@ -40,10 +41,10 @@ def test_bad_value_is_the_same_usage_error_from_either_source(pytester, source):
     """A bad ini value stops the run with exactly the one-line usage error the option gives."""
     if source == "ini":
         pytester.makeini("[pytest]\nllm_batch_size = four\n")
-        result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+        result = run_pytest(pytester, "-p", "no:cacheprovider")
     else:
         pytester.makeini("[pytest]\n")
-        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--llm-batch-size=four")
+        result = run_pytest(pytester, "-p", "no:cacheprovider", "--llm-batch-size=four")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert [line for line in result.stderr.lines if line.strip()] == [
         "ERROR: --llm-batch-size: 'four' is not a positive integer"

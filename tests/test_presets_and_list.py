@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from conftest import run_pytest
+
 
 def record(run) -> dict:
     return json.loads((run / "llmeval.json").read_text(encoding="utf-8"))
@@ -13,7 +15,7 @@ def record(run) -> dict:
 
 def test_list_prints_presets_and_configs_and_collects_nothing(project):
     project.path.joinpath("llmeval_broken.toml").write_text("not toml [", encoding="utf-8")  # never collected
-    result = project.runpytest_subprocess("--llm-list")
+    result = run_pytest(project, "--llm-list")
     assert result.ret == 0, result.stdout.str()
     result.stdout.re_match_lines(
         [
@@ -30,7 +32,7 @@ def test_list_prints_presets_and_configs_and_collects_nothing(project):
 
 
 def test_list_patterns_filter(project):
-    result = project.runpytest_subprocess("--llm-list", "*_ppl")
+    result = run_pytest(project, "--llm-list", "*_ppl")
     names = [
         line.split()[0]
         for line in result.stdout.lines
@@ -91,7 +93,7 @@ def test_ini_setting_beats_the_preset(project, run_llm, tiny_model, last_run):
 
 
 def test_unknown_preset_is_one_line(project):
-    result = project.runpytest_subprocess("--llm-preset", "hf_internlm2_chat_1b8")
+    result = run_pytest(project, "--llm-preset", "hf_internlm2_chat_1b8")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         ["ERROR: --llm-preset: unknown preset 'hf_internlm2_chat_1b8'; did you mean hf_internlm2_chat_1_8b*"]

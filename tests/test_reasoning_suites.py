@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from checkpoints import Store
 
+from conftest import run_pytest
 from pytest_llmeval.datasets.plan import plan_subjects
 from pytest_llmeval.datasets.suite import make_spec
 from pytest_llmeval.datasets.templates import flatten_chatml, flatten_plain, render_pieces
@@ -106,13 +108,12 @@ def test_prompts_keep_opencompass_s_bytes():
 
 
 @pytest.fixture(scope="session")
-def base_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def base_model(checkpoints: Store) -> Path:
     """A base-like tiny model: answers in each config's format, then writes on (about a minute to train)."""
     from pytest_llmeval.tiny_base import build_base_model
 
     items = {"gsm8k_gen": ["gsm8k"], "math_gen": ["algebra"], "bbh_gen": ["navigate", "snarks"]}
-    out = tmp_path_factory.mktemp("base") / "model"
-    return build_base_model(out, DATA, per_item=4, items=items, context=400)
+    return checkpoints.get("base", build_base_model, DATA, per_item=4, items=items, context=400)
 
 
 @pytest.fixture
@@ -123,7 +124,8 @@ def reasoning_run(pytester: pytest.Pytester, base_model: Path):
     def run(*args: str) -> tuple[pytest.RunResult, dict]:
         time.sleep(1.05)  # run folders are named by the second
         served = any(arg.startswith("--llm-backend") for arg in args)
-        result = pytester.runpytest_subprocess(
+        result = run_pytest(
+            pytester,
             "-p",
             "no:cacheprovider",
             *([] if served else ["--llm-model=model"]),

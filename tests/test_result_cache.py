@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from conftest import run_pytest
+
 
 @pytest.fixture
 def cached(project, untrained_model):
@@ -16,9 +18,7 @@ def cached(project, untrained_model):
 
     def run(*args: str) -> pytest.RunResult:
         time.sleep(1.05)  # run folders are named by the second
-        result = project.runpytest_subprocess(
-            "-p", "no:cacheprovider", "--llm-model=model", "--llm-cache-dir=cache", *args
-        )
+        result = run_pytest(project, "-p", "no:cacheprovider", "--llm-model=model", "--llm-cache-dir=cache", *args)
         assert result.ret in (0, 1), result.stdout.str() + result.stderr.str()
         return result
 
