@@ -71,10 +71,10 @@ class Store:
         key = checkpoint_key(builder, args, kwargs, self.root, per_line)
         final = self.root / f"{name}-{key}"
         model = final / name
-        if (final / DONE).exists():
+        if (final / DONE).is_file() and model.is_dir():
             return model
         with _locked(self.root / f".{final.name}.lock"):
-            if (final / DONE).exists():  # another worker built it while this one waited
+            if (final / DONE).is_file() and model.is_dir():  # another worker built it while this one waited
                 return model
             partial = self.root / f".{final.name}.partial"
             shutil.rmtree(partial, ignore_errors=True)  # a build that was killed half-way

@@ -30,6 +30,8 @@ from remote_code import tuple_only_model, with_remote_model
 
 from pytest_llmeval.settings import Settings
 
+pytestmark = pytest.mark.second_line  # CI runs this file again on the transformers 4.48 line
+
 SHARED = Path(os.environ.get("LLMEVAL_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 DATA = SHARED / "data"
 INTERNLM2 = SHARED / "models" / "tiny-internlm2"

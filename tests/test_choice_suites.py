@@ -64,6 +64,7 @@ def data_link(project: pytest.Pytester) -> str:
     return "--llm-data-dir=shared-data"
 
 
+@pytest.mark.second_line  # every inference method (gen, ppl, ll) end to end
 def test_every_config_on_the_real_data(project, run_llm, untrained_model, last_run):
     """Each config runs as an item with its OpenCompass row; the shared pass picks what the reference picks,
     under xdist too; a warm run answers every question from the result cache."""
@@ -157,6 +158,7 @@ def backend(request, tmp_path_factory):
     yield HFBackend.load(settings), settings
 
 
+@pytest.mark.second_line
 @pytest.mark.parametrize("config", ["hellaswag_ppl", "ARC_e_ppl", "race_ppl", "piqa_ppl", "winogrande_ll"])
 def test_packed_rows_score_what_the_whole_prompts_score(backend, config):
     """The shared pass against ``perplexity`` / ``loglikelihood`` of every label's whole prompt, on real rows

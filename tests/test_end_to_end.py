@@ -18,6 +18,7 @@ def read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.second_line
 def test_trained_model_passes_and_writes_opencompass_files(run_llm, tiny_model, last_run):
     result = run_llm(tiny_model)
     assert result.ret == 0, result.stdout.str()
@@ -57,6 +58,7 @@ def test_trained_model_passes_and_writes_opencompass_files(run_llm, tiny_model, 
     assert not list(run.rglob("*.tmp")), "atomic writes leave no temporary files"
 
 
+@pytest.mark.second_line
 def test_untrained_model_fails_each_subject_in_one_line(run_llm, untrained_model):
     result = run_llm(untrained_model)
     assert result.ret == 1
@@ -113,6 +115,7 @@ def test_without_a_model_items_are_skipped(project):
     assert not (project.path / "outputs").exists()
 
 
+@pytest.mark.second_line
 def test_chat_template_prompts(run_llm, tiny_model, last_run):
     result = run_llm(tiny_model, "--llm-hf-type", "chat", "-k", "law")
     assert result.ret == 0, result.stdout.str()

@@ -1378,13 +1378,36 @@ def lab(
 def test_the_catalog_is_large_and_distinct():
     assert len(CATALOG) >= 25
     assert len({row.id for row in CATALOG}) == len(CATALOG)
+    assert SECOND_LINE <= {row.id for row in CATALOG}
+
+
+# Rows whose outcome rests on how transformers loads, runs or decodes a checkpoint: CI's second transformers
+# line runs them again. The others check options, data files, signals, disks or the sandbox, which no
+# transformers version touches.
+SECOND_LINE = frozenset(
+    {
+        "remote-code-without-consent",
+        "chat-without-template",
+        "weights-unreadable",
+        "weights-unreadable-long-traceback",
+        "tokenizer-without-pad-or-eos",
+        "remote-code-import-error",
+        "remote-code-missing-package",
+        "remote-code-get-max-length",
+        "out-of-memory",
+        "out-of-memory-auto",
+        "model-says-nothing",
+        "model-emits-special-tokens",
+        "model-emits-invalid-utf8",
+        "model-emits-terminal-escapes",
+    }
+)
 
 
 def _param(row: Fault) -> object:
-    # Rows refused at start-up, before any model loads, check options and data files, not transformers: CI's
-    # second transformers line deselects them (-m "not startup") and runs the rows that load and run models.
-    # Rows that run model-written code test the sandbox, which no transformers version touches: marked "sandbox".
     marks = {START: [pytest.mark.startup], CONTAINED: [pytest.mark.sandbox]}.get(row.kept, [])
+    if row.id in SECOND_LINE:
+        marks = [*marks, pytest.mark.second_line]
     return pytest.param(row, id=row.id, marks=marks)
 
 
