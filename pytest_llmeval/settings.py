@@ -98,3 +98,4 @@ class Gate:
     report_html: Path | None = None
     notify: str | None = None  # carries a token: never printed whole, never written to a file
     notify_format: str = "lark"
+    allow_skip: bool = False  # --llm-allow-skip: gates left unchecked by items that did not run do not fail

@@ -20,6 +20,7 @@ from checkpoints import Store
 from pytest_llmeval.datasets.plan import plan_subjects
 from pytest_llmeval.datasets.suite import make_spec
 from pytest_llmeval.datasets.templates import flatten_chatml, flatten_plain, render_pieces
+from pytest_llmeval.reports.markdown import cell
 
 SHARED = Path(os.environ.get("LLMEVAL_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 DATA = SHARED / "data"
@@ -103,11 +104,15 @@ def code_run(pytester: pytest.Pytester, code_model: Path, monkeypatch: pytest.Mo
 
 
 def test_without_consent_nothing_runs(code_run, pytester: pytest.Pytester):
-    result = code_run("-rs", "-k", "code")  # -k code selects both code items
+    # -k code selects both code items; without -rs, as CI shows it, the reason must still be there.
+    result = code_run("-k", "code", "--llm-report-md=report.md", "--llm-report-html=report.html")
     text = result.stdout.str()
-    assert result.ret == 0, text
+    assert result.ret == 0, text  # no threshold on them: listed, not failed
     result.assert_outcomes(skipped=2)
-    assert "runs model-written code: pass --llm-allow-code-exec (ini llm_allow_code_exec = true) to allow it" in text
+    line = "openai_humaneval, mbpp: not run — model-written code needs --llm-allow-code-exec (ini llm_allow_code_exec = true)"
+    assert line in text.splitlines()
+    assert cell(line) in (pytester.path / "report.md").read_text(encoding="utf-8")  # Markdown-escaped
+    assert 'id="not-run"' in (pytester.path / "report.html").read_text(encoding="utf-8")
     assert "sandbox" not in text.split("collected")[0]  # no probe, no header line without consent
     assert not list((pytester.path / "outputs").rglob("predictions/*/*.json"))  # nothing generated either
 

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -48,6 +48,7 @@ class Lab:
 
     project: pytest.Pytester
     request: pytest.FixtureRequest
+    tries: dict[str, tuple[int, str]] = field(default_factory=dict)  # runs of a row that makes several
 
     @property
     def path(self) -> Path:
@@ -228,6 +229,124 @@ def interrupted_under_xdist(lab: Lab) -> pytest.RunResult:
     return pytest.RunResult(
         done.returncode, done.stdout.splitlines(), done.stderr.splitlines(), time.perf_counter() - started
     )
+
+
+# Moments of a run at which the sweep below sends SIGINT, each a conftest of the try's own repo. The first one
+# interrupts inside a __del__: Python drops a KeyboardInterrupt raised there ("Exception ignored in"), and the
+# run went on to exit 0 before the plugin remembered the signal itself.
+INTERRUPT_AT = {
+    "swallowed-in-__del__": """
+class _Bomb:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(100000):
+            pass  # the KeyboardInterrupt is raised here, inside __del__, and dropped
+
+def pytest_runtest_call(item):
+    if item.name == "ceval-law":
+        _Bomb()
+""",
+    "in-a-subject": """
+def pytest_runtest_call(item):
+    if item.name == "ceval-law":
+        os.kill(os.getpid(), signal.SIGINT)
+""",
+    "after-collection": """
+def pytest_collection_finish(session):
+    os.kill(os.getpid(), signal.SIGINT)
+""",
+    "at-the-summary": """
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    os.kill(os.getpid(), signal.SIGINT)
+""",
+    "writing-llmeval-json": """
+_replace = os.replace
+
+def _interrupting(src, dst, *args, **kwargs):
+    if str(dst).endswith("llmeval.json"):
+        os.kill(os.getpid(), signal.SIGINT)
+    return _replace(src, dst, *args, **kwargs)
+
+os.replace = _interrupting
+""",
+    "printing-the-table": """
+@pytest.hookimpl(tryfirst=True)
+def pytest_terminal_summary(terminalreporter):
+    os.kill(os.getpid(), signal.SIGINT)
+""",
+    "at-unconfigure": """
+def pytest_unconfigure(config):
+    os.kill(os.getpid(), signal.SIGINT)
+""",
+}
+
+
+def code_without_consent(threshold: float | None) -> Provoke:
+    """A one-problem HumanEval suite, run without --llm-allow-code-exec; with a threshold on it or not."""
+
+    def provoke(lab: Lab) -> pytest.RunResult:
+        (lab.path / "llmeval_sample.toml").unlink()
+        lab.write("data/humaneval/human-eval-v2-20210705.jsonl", _jsonl([problem("loop")]))
+        gate = f"\n[dataset.thresholds]\nopenai_humaneval = {threshold}\n" if threshold is not None else ""
+        lab.write("llmeval_code.toml", f'[[dataset]]\nconfig = "humaneval_gen"\n{gate}')
+        return lab.run("--llm-model", lab.model("tiny_model"))
+
+    return provoke
+
+
+def not_run_recorded(gated: bool) -> Check:
+    """Listed under the table and in llmeval.json; nothing generated, no program run; gated: the run failed."""
+
+    def check(lab: Lab, result: pytest.RunResult) -> None:
+        data = lab.record()
+        assert data["not_run"] == [
+            "openai_humaneval: not run — model-written code needs --llm-allow-code-exec (ini llm_allow_code_exec = true)"
+        ]
+        assert data["passed"] is (not gated) and bool(data["not_checked"]) is gated
+        assert lab.predictions() == {}
+        assert "model load" not in output(result)
+
+    return check
+
+
+def _second_dataset_without_data(lab: Lab) -> pytest.RunResult:
+    lab.write("llmeval_math.toml", '[[dataset]]\nconfig = "gsm8k_gen"\n')
+    return lab.run("--llm-model", lab.model("untrained_model"))
+
+
+def interrupted_everywhere(lab: Lab) -> pytest.RunResult:
+    """The sample run interrupted at each moment of ``INTERRUPT_AT``, each try in a repo and a session of its own."""
+    from pytest_llmeval.demo import SAMPLE_SUITE
+
+    model = lab.request.getfixturevalue("tiny_model")
+    tries = {}
+    for moment, hook in INTERRUPT_AT.items():
+        repo = lab.path / moment
+        shutil.copytree(lab.path / "data", repo / "data")
+        shutil.copyfile(SAMPLE_SUITE, repo / SAMPLE_SUITE.name)
+        (repo / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        (repo / "conftest.py").write_text("import os, signal\n\nimport pytest\n" + hook, encoding="utf-8")
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--llm-model={model}"]
+        tries[moment] = subprocess.Popen(
+            command, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
+    lab.tries = {moment: (process.wait(timeout=300), process.stdout.read()) for moment, process in tries.items()}
+    status, text = lab.tries["swallowed-in-__del__"]
+    return pytest.RunResult(status, text.splitlines(), [], 0.0)
+
+
+def interrupted_at_every_moment(lab: Lab, result: pytest.RunResult) -> None:
+    """Every try exits 2 (the sample model passes every threshold, so no 1 stands in its way), never 0."""
+    statuses = {moment: status for moment, (status, _) in lab.tries.items()}
+    assert statuses == dict.fromkeys(INTERRUPT_AT, STOPPED), "\n\n".join(
+        f"{moment}: exit {status}\n{text[-1500:]}" for moment, (status, text) in lab.tries.items()
+    )
+    for moment, (_, text) in lab.tries.items():
+        # Only the dropped exception has one: pytest's warning about it quotes Python's report, frames and all.
+        if moment != "swallowed-in-__del__":
+            assert "Traceback" not in text and "INTERNALERROR" not in text, (moment, text)
+        assert "llmeval: interrupted (SIGINT, Ctrl-C)" in text or "KeyboardInterrupt" in text, (moment, text)
 
 
 EXAM = "question,A,B,C,D,answer\n" + "".join(f"Question {n}?,one,two,three,four,{'ABCD'[n]}\n" for n in range(4))
@@ -739,6 +858,33 @@ CATALOG = [
         nothing_written,
     ),
     Fault(
+        "data-missing-for-one-dataset",
+        "one of several configured datasets has no data folder (a second suite file declares `gsm8k_gen`)",
+        "--llm-data-dir: data/gsm8k not found, needed by gsm8k_gen; …",
+        USAGE,
+        START,
+        _second_dataset_without_data,
+        nothing_written,
+    ),
+    Fault(
+        "code-without-consent",
+        "a code suite selected without `--llm-allow-code-exec`, no threshold on it",
+        "openai_humaneval: not run — model-written code needs --llm-allow-code-exec (ini llm_allow_code_exec = true)",
+        OK,
+        "llmeval.json lists the item under not_run; no prediction, no program run",
+        code_without_consent(None),
+        not_run_recorded(gated=False),
+    ),
+    Fault(
+        "code-without-consent-gated",
+        "the same, with a threshold on the code suite: a gate that did not run",
+        "openai_humaneval: threshold 10.0… not checked: openai_humaneval not run — model-written code needs …",
+        FAILED,
+        "llmeval.json: passed false, the threshold under not_checked; no prediction, no program run",
+        code_without_consent(10.0),
+        not_run_recorded(gated=True),
+    ),
+    Fault(
         "data-file-missing",
         "`--llm-datasets` selects subjects whose files are absent",
         "operating_system_dev.csv not found (94 file(s) missing)",
@@ -1131,6 +1277,17 @@ CATALOG = [
         "the dataset's predictions under its own name; llmeval.json (passed: false)",
         custom_dataset("מבחן", "--color=yes"),
         printed_literally("מבחן"),
+    ),
+    Fault(
+        "ctrl-c-at-any-moment",
+        "Ctrl-C at any moment of a run: after collection, in a subject, inside a `__del__` that drops the exception, "
+        "at the summary, writing llmeval.json, printing the table, at unconfigure",
+        "llmeval: interrupted (SIGINT, Ctrl-C): the run does not count as passed, whatever finished",
+        STOPPED,
+        "every file written whole; the run never exits 0",
+        interrupted_everywhere,
+        interrupted_at_every_moment,
+        traceback=True,  # Python reports the dropped exception ("Exception ignored in"), with its frames
     ),
     Fault(
         "ctrl-c",

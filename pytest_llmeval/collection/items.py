@@ -16,7 +16,7 @@ from pytest_llmeval.datasets.suite import DatasetSpec, parse_suite
 from pytest_llmeval.errors import LlmEvalError, MissingData
 from pytest_llmeval.faults import explain
 from pytest_llmeval.judging.compare import subject_change
-from pytest_llmeval.judging.programs import CODE_RULES, CONSENT
+from pytest_llmeval.judging.programs import CODE_RULES, NOT_RUN
 from pytest_llmeval.judging.verdict import subject_failure
 from pytest_llmeval.reports.console import LiveProgress
 from pytest_llmeval.reports.files import predictions_path, predictions_payload, write_json_atomic
@@ -114,7 +114,7 @@ class SubjectItem(pytest.Item):
             self.add_marker(pytest.mark.skip(reason="no --llm-model given"))
         elif config.scoring_of(plan.subject) in CODE_RULES and not settings.allow_code_exec:
             # Skipped before its model loads or anything generates: nothing is executed without consent.
-            self.add_marker(pytest.mark.skip(reason=CONSENT))
+            self.add_marker(pytest.mark.skip(reason=NOT_RUN))
 
     def runtest(self) -> None:
         state = self.config.stash[STATE]

@@ -132,6 +132,13 @@ _FLAGS: tuple[tuple[str, str], ...] = (
             "without it those items are skipped and nothing is executed"
         ),
     ),
+    (
+        "allow-skip",
+        (
+            "accept a partial run: items that do not run (no consent for code, say) are still listed under the "
+            "table, but the thresholds and baseline rows they leave unchecked no longer fail the run"
+        ),
+    ),
 )
 
 
@@ -207,6 +214,7 @@ def read_gate(config: pytest.Config) -> Gate:
         report_html=_absolute(raw["report-html"]),
         notify=url,
         notify_format=notify_format,
+        allow_skip=_flag(config, "allow-skip"),
     )
 
 

@@ -23,6 +23,7 @@ from pytest_llmeval.backends.devices import auto_workers, check_worker_count, cl
 from pytest_llmeval.backends.hf_files import DTYPE_KEYS
 from pytest_llmeval.collection import options
 from pytest_llmeval.collection.conflicts import clash as installed_clash
+from pytest_llmeval.collection.interrupts import INTERRUPTED, InterruptGuard
 from pytest_llmeval.collection.invocation import repair_or_refuse
 from pytest_llmeval.collection.items import PROGRESS, STATE, DatasetNode, SubjectItem, SuiteFile
 from pytest_llmeval.collection.session import RunState, new_run_dir
@@ -146,7 +147,11 @@ def pytest_configure(config: pytest.Config) -> None:
     except LlmEvalError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[STATE] = state
-    config.pluginmanager.register(RunHooks(config, state), "llmeval-run")
+    hooks = RunHooks(config, state)
+    if settings.evaluates and not _is_worker(config):
+        hooks.interrupts.install()  # the controller's exit status is the run's
+        config.pluginmanager.register(hooks.interrupts, "llmeval-interrupts")
+    config.pluginmanager.register(hooks, "llmeval-run")
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)  # ahead of xdist's own CPU-count answer
@@ -194,7 +199,19 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         lines.append(f"llmeval: {precision}")
     if s.allow_code_exec:
         lines.append(f"llmeval: {sandbox_note()}")
+    if state.gate.allow_skip:
+        lines.append(
+            "llmeval: --llm-allow-skip: a partial run is accepted; items that do not run are listed under the table, "
+            "and the thresholds and baseline rows they leave unchecked do not fail the run"
+        )
     return lines + [f"llmeval: {note}" for note in state.notes]
+
+
+def skip_reason(report: pytest.TestReport) -> str:
+    """The reason a skipped item gave, without pytest's ``Skipped: `` prefix."""
+    longrepr = report.longrepr
+    text = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr or "skipped")
+    return text.removeprefix("Skipped: ")
 
 
 def sandbox_note() -> str:
@@ -267,6 +284,7 @@ class RunHooks:
     """Hooks that need this run's config and state; registered once per process in pytest_configure."""
 
     def __init__(self, config: pytest.Config, state: RunState) -> None:
+        self.interrupts = InterruptGuard()
         self.config = config
         self.state = state
 
@@ -337,11 +355,21 @@ class RunHooks:
                 report.llmeval = item.payload
             else:  # failed without a result: its dataset still gets a table and a record that did not pass
                 report.llmeval_spec = json.dumps(item.plan.spec.to_json())
+        elif isinstance(item, SubjectItem) and call.when == "setup" and report.skipped:
+            # Not run (no consent for code, a skip marker): its dataset keeps its rows, and the gates it leaves
+            # unchecked are named at the end.
+            report.llmeval_spec = json.dumps(item.plan.spec.to_json())
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "setup" and "llmeval" in report.keywords:
             self.state.subjects_reported += 1
+            if report.skipped and self.state.settings.evaluates and not _is_worker(self.config):
+                abbr = report.nodeid.rsplit("::", 1)[-1]
+                self.state.not_run[abbr] = skip_reason(report)
+                spec = getattr(report, "llmeval_spec", None)
+                if spec:
+                    self.state.add_spec(DatasetSpec.from_json(json.loads(spec)))
         payload = getattr(report, "llmeval", None)
         # A subject that errored (or whose xdist worker crashed, reported as when="???") has no result:
         # the run record must not call such a run passed.
@@ -397,9 +425,14 @@ class RunHooks:
             state.results,
             list(state.worker_stats.values()),
             state.errors,
-            missing=[abbr for abbr in state.selected if abbr not in state.results and abbr not in state.errored],
+            missing=[
+                abbr
+                for abbr in state.selected
+                if abbr not in state.results and abbr not in state.errored and abbr not in state.not_run
+            ],
             # Under xdist the controller learns the selection from the first worker's collection.
             selected=state.selected or None,
+            not_run=state.not_run,
         )
         failed = state.finished.report.verdict.fails_run or state.finished.run_files_failed
         if failed and session.exitstatus == pytest.ExitCode.OK:
@@ -429,6 +462,8 @@ class RunHooks:
         deselected = summary.deselected_line()
         if deselected:
             terminalreporter.write_line(deselected)
+        for line in verdict.not_run:
+            terminalreporter.write_line(line, yellow=True)
         for line in verdict.unchecked:
             terminalreporter.write_line(f"not checked: {line}", yellow=True)
         settings = state.settings
@@ -464,6 +499,22 @@ class RunHooks:
                 terminalreporter.write_line(f"llmeval gate FAILED: {what} (exit status 1):", red=True, bold=True)
                 for line in lines:
                     terminalreporter.write_line(f"  {line}", red=True)
+        if verdict.skipped_gates:
+            if verdict.allow_skip:
+                terminalreporter.write_line(
+                    f"llmeval: {len(verdict.skipped_gates)} gate(s) left unchecked by items that did not run, "
+                    "accepted with --llm-allow-skip:",
+                    yellow=True,
+                )
+            else:
+                terminalreporter.write_line(
+                    f"llmeval gate FAILED: {len(verdict.skipped_gates)} gate(s) not checked because their items did "
+                    "not run (exit status 1); give what they need, or accept a partial run with --llm-allow-skip:",
+                    red=True,
+                    bold=True,
+                )
+            for line in verdict.skipped_gates:
+                terminalreporter.write_line(f"  {line}", yellow=verdict.allow_skip, red=not verdict.allow_skip)
         if verdict.baseline_unchecked:
             terminalreporter.write_line(
                 f"llmeval gate FAILED: {verdict.baseline_unchecked} (exit status 1); re-save the baseline with "
@@ -485,6 +536,8 @@ class RunHooks:
             terminalreporter.write_line(f"wrote {path}")
         for problem in state.finished.problems:
             terminalreporter.write_line(f"llmeval: {problem}", red=True)
+        if self.interrupts.seen:
+            terminalreporter.write_line(f"llmeval: {INTERRUPTED}", red=True, bold=True)
 
 
 @pytest.fixture(scope="session")

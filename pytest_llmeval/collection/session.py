@@ -99,6 +99,7 @@ class RunState:
     errors: list[str] = field(default_factory=list)  # subjects that failed without a result, one line each
     errored: set[str] = field(default_factory=set)  # their abbrs
     selected: list[str] = field(default_factory=list)  # the subject items this run set out to evaluate
+    not_run: dict[str, str] = field(default_factory=dict)  # selected items that were skipped -> the reason
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 

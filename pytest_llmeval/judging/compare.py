@@ -63,6 +63,7 @@ class Comparison:
     flips: tuple[Flip, ...]
     notes: tuple[str, ...]  # what was left out, and why
     tests: int = 0  # distinct paired tests among the rows: the family Holm's correction runs over
+    baseline_subjects: tuple[str, ...] = ()  # every subject the baseline holds, compared or not
 
     def row(self, name: str) -> RowChange | None:
         return next((row for row in self.rows if row.name == name), None)
@@ -128,6 +129,7 @@ def compare(
         flips=tuple(flips),
         notes=tuple(notes),
         tests=len(tests),
+        baseline_subjects=tuple(baseline.subjects),
     )
 
 

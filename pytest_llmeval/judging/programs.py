@@ -20,6 +20,8 @@ from pytest_llmeval.records import Outcome, Question
 CODE_RULES: dict[str, Limits] = {"humaneval": Limits(seconds=3.0), "mbpp": Limits(seconds=2.0)}
 
 CONSENT = "runs model-written code: pass --llm-allow-code-exec (ini llm_allow_code_exec = true) to allow it"
+# Why a code item was not run, and the fix: its skip reason, and its line under the summary table.
+NOT_RUN = "model-written code needs --llm-allow-code-exec (ini llm_allow_code_exec = true)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ class Row:
     value: float | None
     minimum: float | None
     detail: str
+    members: tuple[str, ...] = ()  # a group's subjects (their abbrs); empty for a subject row
 
     def csv_cells(self) -> list[str]:
         """The row as OpenCompass writes it: ``-`` everywhere when there is no value."""
@@ -109,6 +110,7 @@ def summarize(
                     value=_average(ran, metric) if complete else None,
                     minimum=spec.minimum(name),
                     detail=_subjects(len(members)) if complete else f"{len(ran)}/{len(members)} subjects ran",
+                    members=tuple(benchmark.abbr(key) for key in members),
                 )
             )
     return Summary(tuple(subject_rows), tuple(group_rows), tuple(deselected))

@@ -7,7 +7,7 @@ baseline comparison, errors), and the terminal summary, the exit status and ever
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from pytest_llmeval.judging.compare import Comparison, RowChange
@@ -74,6 +74,42 @@ def group_failure(row: Row) -> str | None:
     return f"{row.name}: {row.metric} {below(row.value, row.minimum)} (every question of {row.detail})"
 
 
+def not_run_lines(not_run: Mapping[str, str]) -> list[str]:
+    """Items the run selected that did not run, one line per reason: ``mbpp, openai_humaneval: not run — why``."""
+    by_reason: dict[str, list[str]] = {}
+    for abbr, reason in not_run.items():
+        by_reason.setdefault(reason, []).append(abbr)
+    return [f"{', '.join(abbrs)}: not run — {reason}" for reason, abbrs in by_reason.items()]
+
+
+def skipped_gates(summary: Summary, not_run: Mapping[str, str], baseline_rows: Collection[str] = ()) -> list[str]:
+    """Thresholds and baseline rows that an item which did not run leaves unchecked: each fails the run.
+
+    A subject deselected with ``-k``/``-m`` is not among ``not_run``: what it leaves unchecked stays a note.
+    """
+    lines = [
+        f"{row.name}: threshold {row.minimum:.2f} not checked: {row.name} not run — {not_run[row.name]}"
+        for row in summary.subject_rows
+        if row.minimum is not None and row.name in not_run
+    ]
+    for row in summary.group_rows:
+        absent = [abbr for abbr in row.members if abbr in not_run]
+        if row.minimum is not None and row.value is None and absent:
+            lines.append(
+                f"{row.name}: threshold {row.minimum:.2f} not checked: {_few(absent)} not run — {not_run[absent[0]]}"
+            )
+    lines += [
+        f"{abbr}: baseline row not compared: {abbr} not run — {not_run[abbr]}"
+        for abbr in baseline_rows
+        if abbr in not_run
+    ]
+    return lines
+
+
+def _few(names: Sequence[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
 def unchecked_gates(summary: Summary) -> list[str]:
     """Group thresholds that could not be judged because not every member subject ran."""
     return [
@@ -120,6 +156,13 @@ class Verdict:
     failed_rows: frozenset[str] = frozenset()
     # Selected subjects with neither a result nor an error: the run was interrupted or a worker vanished.
     missing: tuple[str, ...] = ()
+    not_run: tuple[str, ...] = ()  # selected items that did not run (skipped), one line per reason
+    skipped_gates: tuple[str, ...] = ()  # thresholds and baseline rows those items leave unchecked
+    allow_skip: bool = False  # --llm-allow-skip: a partial run is accepted, its unchecked gates listed only
+
+    @property
+    def unchecked_gates_fail(self) -> bool:
+        return bool(self.skipped_gates) and not self.allow_skip
 
     @property
     def complete(self) -> bool:
@@ -135,6 +178,7 @@ class Verdict:
             or self.errors
             or self.baseline_unchecked
             or self.missing
+            or self.unchecked_gates_fail
         )
 
     @property
@@ -144,7 +188,7 @@ class Verdict:
 
     def lines(self) -> list[str]:
         """Every reason the run did not pass, one line each, in the order reports list them."""
-        lines = [*self.failures, *self.errors]
+        lines = [*self.failures, *self.errors, *(self.skipped_gates if self.unchecked_gates_fail else ())]
         return lines + [line for line in (self.baseline_unchecked, self.incomplete_line()) if line]
 
     def incomplete_line(self) -> str | None:
@@ -160,7 +204,7 @@ class Verdict:
     @property
     def fails_run(self) -> bool:
         """Failures no item carries, which must still turn the exit status red."""
-        return bool(self.group_failures or self.regressions or self.baseline_unchecked)
+        return bool(self.group_failures or self.regressions or self.baseline_unchecked or self.unchecked_gates_fail)
 
 
 def judge(
@@ -171,7 +215,13 @@ def judge(
     max_drop: float = DEFAULT_MAX_DROP,
     alpha: float = DEFAULT_ALPHA,
     missing: Sequence[str] = (),
+    not_run: Mapping[str, str] | None = None,
+    allow_skip: bool = False,
 ) -> Verdict:
+    """The run's verdict. ``not_run`` maps each selected item that did not run (skipped) to its reason."""
+    # In table order, whichever xdist worker reported first.
+    table = [row.name for row in summary.subject_rows]
+    not_run = dict(sorted((not_run or {}).items(), key=lambda item: table.index(item[0]) if item[0] in table else 0))
     subject_failures = [
         line
         for row in summary.subject_rows
@@ -193,4 +243,9 @@ def judge(
         baseline_unchecked=nothing_compared,
         failed_rows=frozenset(failed_rows),
         missing=tuple(missing),
+        not_run=tuple(not_run_lines(not_run)),
+        skipped_gates=tuple(
+            skipped_gates(summary, not_run, comparison.baseline_subjects if comparison is not None else ())
+        ),
+        allow_skip=allow_skip,
     )

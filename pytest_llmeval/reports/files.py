@@ -168,6 +168,11 @@ def run_record(report: Report, results: Sequence[SubjectResult], workers: Sequen
         "failures": verdict.failures,
         "errors": list(verdict.errors),
         "unchecked": [*verdict.unchecked, *([verdict.baseline_unchecked] if verdict.baseline_unchecked else [])],
+        # Selected items that did not run, one line per reason, and the gates they left unchecked (these fail the
+        # run unless allow_skip).
+        "not_run": list(verdict.not_run),
+        "not_checked": list(verdict.skipped_gates),
+        "allow_skip": verdict.allow_skip,
         "model_loads": sum(w.model_loads for w in workers),
         "workers": [w.to_json() for w in sorted(workers, key=lambda w: w.worker)],
         "shared_prefix": shared_prefix_of(workers),

@@ -42,10 +42,11 @@ def finish_run(
     errors: Sequence[str],
     missing: Sequence[str] = (),
     selected: Sequence[str] | None = None,
+    not_run: Mapping[str, str] | None = None,
 ) -> Finished:
     summary = summarize(specs, results, set(selected) if selected is not None else None)
     comparison = compare(baseline, specs, results, settings) if baseline is not None else None
-    verdict = judge(summary, results, errors, comparison, gate.max_drop, gate.alpha, missing)
+    verdict = judge(summary, results, errors, comparison, gate.max_drop, gate.alpha, missing, not_run, gate.allow_skip)
     flips = flip_records(run_dir, settings.model_abbr, comparison.flips) if comparison else []
     report = Report(run_dir, settings.model_abbr, settings, gate, summary, verdict, comparison, tuple(flips))
     done = Finished(report)

@@ -143,6 +143,18 @@ def render_html(report: Report) -> str:
     deselected = report.summary.deselected_line()
     if deselected:
         parts.append(f'<p id="deselected">{escape(deselected)}.</p>')
+    if verdict.not_run:
+        parts.append(
+            '<h2>Not run</h2><ul id="not-run">'
+            + "".join(f"<li>{escape(line)}</li>" for line in verdict.not_run)
+            + "</ul>"
+        )
+        if verdict.allow_skip and verdict.skipped_gates:
+            parts.append(
+                "<p>Left unchecked, accepted with <code>--llm-allow-skip</code>:</p><ul>"
+                + "".join(f"<li>{escape(line)}</li>" for line in verdict.skipped_gates)
+                + "</ul>"
+            )
     parts.append(chart(report))
     if comparison and comparison.notes:
         parts.append("<h2>Not compared</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in comparison.notes) + "</ul>")

@@ -55,6 +55,11 @@ def render_markdown(report: Report) -> str:
     deselected = report.summary.deselected_line()
     if deselected:
         lines += ["", f"{deselected}."]
+    if verdict.not_run:
+        lines += ["", "### Not run", ""] + [f"- {cell(line)}" for line in verdict.not_run]
+        if verdict.allow_skip and verdict.skipped_gates:
+            lines += ["", "Left unchecked, accepted with `--llm-allow-skip`:", ""]
+            lines += [f"- {cell(line)}" for line in verdict.skipped_gates]
     if comparison:
         overall = [row for row in comparison.rows if row.kind == "overall"]
         for row in overall:
