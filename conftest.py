@@ -7,6 +7,7 @@ shares it, and a second run on an unchanged tree builds nothing.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,19 @@ from pytest_llmeval.demo import SAMPLE_DATA
 from tests.checkpoints import Store, store_folder
 
 pytest_plugins = ["pytester"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist, torch gets this worker's share of the cores, as the plugin gives its own workers.
+
+    torch starts one thread per core in every process; two workers training or running tiny models at once
+    then run four spinning threads on two cores, and the checkpoint builds took several times as long.
+    """
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
 
 
 @pytest.fixture(scope="session")
