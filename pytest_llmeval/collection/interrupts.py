@@ -17,7 +17,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from types import FrameType
 from typing import Any
 
@@ -33,9 +33,14 @@ SUMMARY_CUT = (
 
 class InterruptGuard:
     """A pytest plugin for the controller process: wraps its SIGINT handler while the run is on, and turns a
-    run that saw SIGINT into exit status 2 if it would otherwise exit 0 (a failed gate keeps its 1)."""
+    run that saw SIGINT into exit status 2, unless a gate had failed (exit 1 then, as for any failed gate).
 
-    def __init__(self) -> None:
+    ``gate_failed`` tells the two apart: an item that failed only because the interrupt cut into it (a model load
+    cut short, say) still makes the run an interrupted one.
+    """
+
+    def __init__(self, gate_failed: Callable[[], bool] = lambda: False) -> None:
+        self.gate_failed = gate_failed
         self.seen = False
         self.session: pytest.Session | None = None
         self._previous: Any = None
@@ -63,7 +68,10 @@ class InterruptGuard:
         self._previous(signum, frame)  # Python's own handler raises KeyboardInterrupt
 
     def _settle(self) -> None:
-        if self.seen and self.session is not None and self.session.exitstatus == pytest.ExitCode.OK:
+        if not self.seen or self.session is None:
+            return
+        status = self.session.exitstatus
+        if status == pytest.ExitCode.OK or (status == pytest.ExitCode.TESTS_FAILED and not self.gate_failed()):
             self.session.exitstatus = pytest.ExitCode.INTERRUPTED
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:

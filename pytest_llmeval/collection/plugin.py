@@ -284,7 +284,7 @@ class RunHooks:
     """Hooks that need this run's config and state; registered once per process in pytest_configure."""
 
     def __init__(self, config: pytest.Config, state: RunState) -> None:
-        self.interrupts = InterruptGuard()
+        self.interrupts = InterruptGuard(self._gate_failed)
         self.config = config
         self.state = state
 
@@ -400,6 +400,14 @@ class RunHooks:
         if raw:
             stats = WorkerStats.from_json(json.loads(raw))
             self.state.worker_stats[stats.worker] = stats
+
+    def _gate_failed(self) -> bool:
+        """A threshold, a baseline comparison or an unchecked gate failed (not merely an item that errored)."""
+        finished = self.state.finished
+        verdict = finished.report.verdict if finished is not None else None
+        return verdict is not None and bool(
+            verdict.failures or verdict.unchecked_gates_fail or verdict.baseline_unchecked
+        )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         state = self.state
