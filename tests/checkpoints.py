@@ -58,6 +58,9 @@ def store_folder(config: pytest.Config, basetemp: Path) -> Path:
 
 @dataclass(frozen=True)
 class Store:
+    """The folder of built checkpoints, one ``<name>-<key>`` folder each; stale keys stay until
+    ``pytest --cache-clear`` (a few MB each)."""
+
     root: Path
 
     def get(
