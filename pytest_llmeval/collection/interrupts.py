@@ -77,28 +77,29 @@ class InterruptGuard:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.session = session
 
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> Generator[None, Any, Any]:
+    def _guarded(self, config: pytest.Config, line: str) -> Generator[None, Any, Any]:
+        """The body of both wrappers: an interrupt inside the hook ends it with ``line``, and the status settles."""
         try:
             return (yield)
         except KeyboardInterrupt:
             self.seen = True
-            _say(session.config, SUMMARY_CUT)
+            _say(config, line)
             return None
         finally:
             self._settle()
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> Generator[None, Any, Any]:
+        return (yield from self._guarded(session.config, SUMMARY_CUT))
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_unconfigure(self, config: pytest.Config) -> Generator[None, Any, Any]:
         # The last moment the exit status can change: wrap_session returns it after unconfiguring.
         try:
-            return (yield)
-        except KeyboardInterrupt:
-            self.seen = True
-            _say(config, f"{INTERRUPTED} (it came as pytest was closing, after the summary)")
-            return None
+            return (
+                yield from self._guarded(config, f"{INTERRUPTED} (it came as pytest was closing, after the summary)")
+            )
         finally:
-            self._settle()
             self.uninstall()
 
 

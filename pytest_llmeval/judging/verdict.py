@@ -220,8 +220,8 @@ def judge(
 ) -> Verdict:
     """The run's verdict. ``not_run`` maps each selected item that did not run (skipped) to its reason."""
     # In table order, whichever xdist worker reported first.
-    table = [row.name for row in summary.subject_rows]
-    not_run = dict(sorted((not_run or {}).items(), key=lambda item: table.index(item[0]) if item[0] in table else 0))
+    position = {row.name: index for index, row in enumerate(summary.subject_rows)}
+    not_run = dict(sorted((not_run or {}).items(), key=lambda item: position.get(item[0], 0)))
     subject_failures = [
         line
         for row in summary.subject_rows
