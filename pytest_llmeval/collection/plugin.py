@@ -402,12 +402,8 @@ class RunHooks:
             self.state.worker_stats[stats.worker] = stats
 
     def _gate_failed(self) -> bool:
-        """A threshold, a baseline comparison or an unchecked gate failed (not merely an item that errored)."""
         finished = self.state.finished
-        verdict = finished.report.verdict if finished is not None else None
-        return verdict is not None and bool(
-            verdict.failures or verdict.unchecked_gates_fail or verdict.baseline_unchecked
-        )
+        return finished is not None and finished.report.verdict.gate_failed
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         state = self.state

@@ -182,6 +182,11 @@ class Verdict:
         )
 
     @property
+    def gate_failed(self) -> bool:
+        """A threshold, the baseline comparison or an unchecked gate failed (not merely an item that errored)."""
+        return bool(self.failures or self.unchecked_gates_fail or self.baseline_unchecked)
+
+    @property
     def failures(self) -> list[str]:
         """The gates that failed: thresholds, then regressions against the baseline."""
         return [*self.subject_failures, *self.group_failures, *self.regressions]

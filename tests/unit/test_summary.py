@@ -219,6 +219,7 @@ def test_an_unchecked_gate_fails_the_run_unless_a_partial_run_is_accepted():
     assert f"ceval-law: threshold 50.00 not checked: ceval-law not run — {MARKER}" in strict.lines()
     accepted = judge(summary, ran, not_run={"ceval-law": MARKER}, allow_skip=True)
     assert accepted.passed and not accepted.fails_run and accepted.skipped_gates == strict.skipped_gates
+    assert strict.gate_failed and not accepted.gate_failed
     assert accepted.lines() == []
 
 
