@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pytest_llmeval.datasets.templates import Fields, InferConfig, Mode, Rounds
@@ -78,6 +78,12 @@ class Benchmark:
 
     def path(self, root: Path, key: str, split: str) -> Path:
         return root / self.file_name(key, split)
+
+    def with_shot_pool(self, split: str, file: str, read: Callable[[Path, str], tuple[Question, ...]]) -> Benchmark:
+        """This benchmark with its shots taken from a pool file of their own (``file`` below ``data_path``, the
+        split OpenCompass calls ``split``), both files read by ``read``."""
+        name = self.file_name
+        return replace(self, shot_split=split, read=read, file_name=lambda key, s: file if s == split else name(key, s))
 
     def fields(self, question: Question, answer: str) -> Fields:
         """The row's fields in column order, with ``answer`` as the output field (empty for a generated row)."""

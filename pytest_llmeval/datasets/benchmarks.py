@@ -252,4 +252,13 @@ BENCHMARKS: dict[str, Benchmark] = {
 VARIANTS: dict[str, Benchmark] = {
     "hellaswag_gen_6faab5": replace(HELLASWAG, read=choices.read_hellaswag_gen),
     "winogrande_gen_a9ede5": replace(WINOGRANDE, read=choices.read_winogrande_gen),
+    # hellaswagDatasetwithICE and winograndeDataset_V3: the V2 rows, the shots from a pool file of their own.
+    **dict.fromkeys(
+        ("hellaswag_10shot_ppl_59c85e", "hellaswag_10shot_gen_e42710"),
+        HELLASWAG.with_shot_pool("train", "hellaswag_train_sampled25.jsonl", choices.read_hellaswag_gen),
+    ),
+    **dict.fromkeys(
+        ("winogrande_5shot_ll_252f01", "winogrande_5shot_gen_6447e6"),
+        WINOGRANDE.with_shot_pool("train_xs", "train_xs.jsonl", choices.read_winogrande_gen),
+    ),
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pytest_llmeval.datasets import core_choices as core
 from pytest_llmeval.datasets.code_problems import MBPP_ROUNDS
 from pytest_llmeval.datasets.gsm8k import GSM8K_ROUNDS
 from pytest_llmeval.datasets.math_problems import MATH_ROUNDS
@@ -238,6 +239,13 @@ DECLARED: tuple[Declared, ...] = (
     # Scored by running the program each completion makes (judging/programs.py), never in this process.
     Declared("humaneval_gen_8e312c", "humaneval_gen", "humaneval", "gen", "humaneval", humaneval_gen, True),
     Declared("mbpp_gen_1e1056", "mbpp_gen", "mbpp", "gen", "mbpp", mbpp_gen, True),
+    # The core collections' (core_choices.py): few-shot pools, and RACE's other templates (6e27c0, 9a54b6 per level).
+    Declared("hellaswag_10shot_ppl_59c85e", None, "hellaswag", "ppl", None, core.hellaswag_10shot_ppl),
+    Declared("hellaswag_10shot_gen_e42710", None, "hellaswag", "gen", "first_option", core.hellaswag_10shot_gen, True),
+    Declared("winogrande_5shot_ll_252f01", None, "winogrande", "ll", None, core.winogrande_5shot_ll),
+    Declared("winogrande_5shot_gen_6447e6", None, "winogrande", "gen", "first_option_ab", core.winogrande_5shot_gen, True),
+    Declared("race_ppl_abed12", None, "race", "ppl", None, core.race_core_ppl),
+    Declared("race_gen_69ee4f", "race_gen", "race", "gen", "first_option", core.race_core_gen, True),
 )
 
 BY_NAME: dict[str, Declared] = {

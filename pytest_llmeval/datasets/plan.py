@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pytest_llmeval.datasets.base import Subject
+from pytest_llmeval.datasets.base import DatasetConfig, Subject
 from pytest_llmeval.datasets.readers import read_text
 from pytest_llmeval.datasets.suite import DatasetSpec
 from pytest_llmeval.datasets.templates import flatten_plain, render_pieces
@@ -73,7 +73,7 @@ def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -
     if data_dir is None and benchmark.root is None:
         return [SubjectPlan(spec, subject) for subject in subjects]
     root = benchmark.root if benchmark.root is not None else data_root(data_dir, spec)  # type: ignore[arg-type]
-    wanted = {subject.key: config.infer_config(subject).shots for subject in subjects}
+    wanted = {subject.key: config.infer_config(subject).shot_rows for subject in subjects}
     shot_split, test_split = benchmark.shot_split, benchmark.test_split
     needed = [
         benchmark.path(root, subject.key, split)
@@ -90,14 +90,9 @@ def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -
         )
     plans = []
     for subject in subjects:
-        count = wanted[subject.key]
         # Zero-shot configs (ZeroRetriever) never read a shot file.
-        shots = benchmark.read(benchmark.path(root, subject.key, shot_split), shot_split) if count else ()
-        if len(shots) < count:
-            raise LlmEvalError(
-                f"{benchmark.path(root, subject.key, shot_split)}: {len(shots)} row(s), but {config.name} "
-                f"takes {count} shots from it; add rows"
-            )
+        rows = wanted[subject.key]
+        shots = pick_shots(benchmark.path(root, subject.key, shot_split), shot_split, config, subject) if rows else ()
         questions = benchmark.read(benchmark.path(root, subject.key, test_split), test_split)
         tag = benchmark.tag(subject.key)
         if tag is not None:  # one file, several subjects (MATH's problem types)
@@ -105,5 +100,31 @@ def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -
         if benchmark.prompt_file is not None:
             # The subject's prompt is built from this file's text (BBH's worked examples), version hash included.
             subject = replace(subject, prompt_name=read_text(root / benchmark.prompt_file(subject.key)))
-        plans.append(SubjectPlan(spec, subject, shots[:count], questions[:limit]))
+        plans.append(SubjectPlan(spec, subject, shots, questions[:limit]))
     return plans
+
+
+def pick_shots(path: Path, split: str, config: DatasetConfig, subject: Subject) -> tuple[Question, ...]:
+    """FixKRetriever's shots: the listed rows of the shot file, in list order, each checked to have a gold its
+    in-context template can render."""
+    infer = config.infer_config(subject)
+    pool = config.benchmark.read(path, split)
+    rows = infer.shot_rows
+    if len(pool) <= max(rows):
+        missing = next(row for row in rows if row >= len(pool))
+        which = (
+            f"{len(rows)} shots"
+            if rows == tuple(range(len(rows)))
+            else f"rows {', '.join(map(str, rows))} as shots (row {missing} is past the end)"
+        )
+        raise LlmEvalError(f"{path}: {len(pool)} row(s), but {config.name} takes {which} from it; add rows")
+    shots = tuple(pool[row] for row in rows)
+    labels = infer.ice_template.labels if infer.ice_template is not None else ()
+    for row, shot in zip(rows, shots, strict=True):
+        # A label-dict template renders a shot with its own gold's entry; an unlabelled row has none.
+        if labels and shot.answer not in labels:
+            raise LlmEvalError(
+                f"{path}: row {row} has gold {shot.answer!r}, but {config.name} uses it as a shot and its shots "
+                f"need one of {', '.join(labels)}; label the row or use another pool file"
+            )
+    return shots

@@ -42,16 +42,23 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class Rounds:
-    """A round template: HUMAN/BOT turns, and a ``begin`` (``</E>``: where the in-context examples go)."""
+    """A round template: HUMAN/BOT turns, and a ``begin`` (``</E>``: where the in-context examples go), which may
+    also be a list of turns and strings (HellaSwag 10-shot's header turn, then ``</E>``)."""
 
     turns: tuple[Turn, ...]
-    begin: str | None = None
+    begin: str | tuple[Turn | str, ...] | None = None
 
     def to_json(self) -> dict:
-        data: dict = {"round": [{"prompt": turn.prompt, "role": turn.role} for turn in self.turns]}
-        if self.begin is not None:
+        data: dict = {"round": [_turn_json(turn) for turn in self.turns]}
+        if isinstance(self.begin, tuple):
+            data["begin"] = [item if isinstance(item, str) else _turn_json(item) for item in self.begin]
+        elif self.begin is not None:
             data["begin"] = self.begin
         return data
+
+
+def _turn_json(turn: Turn) -> dict:
+    return {"prompt": turn.prompt, "role": turn.role}
 
 
 Entry = str | Rounds
@@ -101,17 +108,29 @@ class InferConfig:
     # Custom datasets name the classes by their module paths, and those strings are hashed too.
     retriever_type: str | None = None
     inferencer_type: str | None = None
+    # FixKRetriever's rows where they are not 0..shots-1 (Winogrande 5-shot: 0, 2, 4, 6, 8); ``shots`` follows.
+    fix_ids: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.fix_ids is not None:
+            object.__setattr__(self, "shots", len(self.fix_ids))
 
     @property
     def labels(self) -> tuple[str, ...]:
         return (self.prompt_template or self.ice_template).labels  # type: ignore[union-attr]
+
+    @property
+    def shot_rows(self) -> tuple[int, ...]:
+        """The shot pool's rows, in the order the shots appear in a prompt."""
+        return self.fix_ids if self.fix_ids is not None else tuple(range(self.shots))
 
     def to_json(self) -> dict:
         retriever = self.retriever_type or (FIX_K_RETRIEVER if self.shots else ZERO_RETRIEVER)
         data: dict = {"retriever": {"type": retriever}}
         inferencer: dict = {"type": self.inferencer_type or INFERENCERS[self.mode]}
         if self.shots:
-            inferencer["fix_id_list"] = list(range(self.shots))
+            # OpenCompass hashes the retriever's list here, moved into the inferencer.
+            inferencer["fix_id_list"] = list(self.shot_rows)
         if self.max_out_len is not None:
             inferencer["max_out_len"] = self.max_out_len
         data["inferencer"] = inferencer
@@ -179,12 +198,15 @@ def render_pieces(
     if isinstance(entry, str):
         text = entry.replace(template.ice_token, ice if isinstance(ice, str) else "") if template.ice_token else entry
         return fill(text, fields)
+    begin = entry.begin if isinstance(entry.begin, tuple) else (() if entry.begin is None else (entry.begin,))
     head: list[Piece] = []
-    if entry.begin is not None:
-        if entry.begin == template.ice_token:
-            head = [Piece(None, ice)] if isinstance(ice, str) else ice
+    for item in begin:
+        if isinstance(item, Turn):
+            head.append(Piece(item.role, fill(item.prompt, fields)))
+        elif item == template.ice_token:
+            head += [Piece(None, ice)] if isinstance(ice, str) else ice
         else:
-            head = [Piece(None, entry.begin)]
+            head.append(Piece(None, item))
     return head + _turns(entry, fields)
 
 
