@@ -243,7 +243,9 @@ DECLARED: tuple[Declared, ...] = (
     Declared("hellaswag_10shot_ppl_59c85e", None, "hellaswag", "ppl", None, core.hellaswag_10shot_ppl),
     Declared("hellaswag_10shot_gen_e42710", None, "hellaswag", "gen", "first_option", core.hellaswag_10shot_gen, True),
     Declared("winogrande_5shot_ll_252f01", None, "winogrande", "ll", None, core.winogrande_5shot_ll),
-    Declared("winogrande_5shot_gen_6447e6", None, "winogrande", "gen", "first_option_ab", core.winogrande_5shot_gen, True),
+    Declared(
+        "winogrande_5shot_gen_6447e6", None, "winogrande", "gen", "first_option_ab", core.winogrande_5shot_gen, True
+    ),
     Declared("race_ppl_abed12", None, "race", "ppl", None, core.race_core_ppl),
     Declared("race_gen_69ee4f", "race_gen", "race", "gen", "first_option", core.race_core_gen, True),
 )
