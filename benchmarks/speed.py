@@ -1,7 +1,7 @@
 """Side-by-side speed of one evaluation, every variant in its own process on the same model and data.
 
     python benchmarks/speed.py [--data ../shared/data] [--workdir /tmp/llmeval-bench] [--limit N] [--threads N]
-                               [--configs ceval_gen ceval_ppl hellaswag_ppl ARC_c_ppl]
+                               [--configs ceval_gen ceval_ppl hellaswag_ppl ARC_c_ppl hellaswag_10shot_ppl_59c85e]
 
 For each config: (a) the reference loop (OpenCompass's: batches of 4 in file order, every label of a ppl
 question scored separately as its whole prompt; the plugin's --llm-no-prefix-cache path, run in-process), (b)
@@ -9,9 +9,10 @@ the plugin cold (`pytest --llm-datasets CONFIG`, empty result cache: pytest star
 included), (c) the plugin warm (the same command again), and the floor, one bare batched forward pass (batches
 of 4, file order) per question:
 
-- C-Eval (ceval_gen, ceval_ppl: five shots, a ppl question's labels differing in their last token only):
-  (d) a forward pass per prompt (a ppl question's first label prompt), last-position logits only, and (e) the
-  same with each subject's shared prefix (its shots) run once and its KV cache reused;
+- C-Eval (ceval_gen, ceval_ppl: five shots, a ppl question's labels differing in their last token only) and
+  HellaSwag 10-shot (hellaswag_10shot_ppl_59c85e: ten pool shots, the same for every question, labels differing
+  in their last token): (d) a forward pass per prompt (a ppl question's first label prompt), last-position
+  logits only, and (e) the same with each subject's shared prefix (its shots) run once and its KV cache reused;
 - zero-shot option configs (hellaswag_ppl, ARC_c_ppl, …: every label's prompt is the context followed by a
   long option text): (d) a forward pass over each question's longest option prompt, with the full logits the
   model returns by default and nothing else: what scoring one of the question's prompts costs, below which
@@ -23,10 +24,12 @@ which the reference runs), peak memory of the process, the ratios to (a) and to 
 approach runs (option configs: the reference's, the floor's longest prompts, the plugin's packed rows), the
 plugin's own timing line (model load vs questions), and every question whose prediction differs between (a)
 and (b). The subset: the first --limit questions of each subject (all when not given), except that
-hellaswag_ppl runs its first 1000 questions unless --limit says otherwise; ARC_c_ppl runs all 295.
+hellaswag_ppl runs its first 1000 questions and hellaswag_10shot_ppl_59c85e its first 200 unless --limit says
+otherwise; ARC_c_ppl runs all 295.
 
-Option configs also get the scoring alone, in one process on one loaded model: (a') the reference, (b') the
-plugin's packed rows and (d') the floor, interleaved --repeats times (3), medians reported. (a)-(d) include
+Every ppl config but C-Eval's also gets the scoring alone, in one process on one loaded model: (a') the
+reference, (b') the plugin's ``label_scores`` (packed rows, or the shots run once) and (d') a bare forward pass
+over each question's longest prompt, interleaved --repeats times (3), medians reported. (a)-(d) include
 what every pytest run pays once (imports, the model load, reading data, writing files: the warm run (c) is
 most of it); (a')-(d') are what grows with the model and the dataset.
 
@@ -62,7 +65,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = {"vocab": 8000, "hidden": 256, "layers": 4}
 # The stated subset of a config when --limit is not given: the first N questions of each subject.
-DEFAULT_LIMITS = {"hellaswag_ppl": 1000}
+DEFAULT_LIMITS = {"hellaswag_ppl": 1000, "hellaswag_10shot_ppl_59c85e": 200}
 # The English model's vocabulary is trained on these files (below the data folder), whichever configs run.
 ENGLISH_CORPUS = ("hellaswag/hellaswag.jsonl", "ARC/ARC-c/ARC-Challenge-Dev.jsonl")
 
@@ -106,6 +109,12 @@ def option_config(config: str) -> bool:
     from pytest_llmeval.datasets.configs import CONFIGS
 
     return CONFIGS[config].mode == "ppl" and CONFIGS[config].shots == 0
+
+
+def is_ppl(config: str) -> bool:
+    from pytest_llmeval.datasets.configs import CONFIGS
+
+    return CONFIGS[config].mode == "ppl"
 
 
 def limit_for(config: str, limit: int | None) -> int | None:
@@ -199,7 +208,7 @@ def run_floor(model: Path, config: str, data: Path, limit: int | None, out: Path
                 for k in range(0, len(longest), 4):
                     net(**backend.encode(longest[k : k + 4], settings.max_seq_len))
                 continue
-            if config.endswith("_ppl"):
+            if is_ppl(config):
                 texts = [prompts[0].text for prompts in build_label_prompts(plan, backend, settings)]
             else:
                 texts = [p.text for p in build_prompts(plan, backend, settings)]
@@ -281,7 +290,7 @@ def run_count(model: Path, config: str, data: Path, limit: int | None, out: Path
     backend = HFBackend.load(settings)
     counts = {"reference": 0, "floor": 0, "packed": 0, "questions": 0}
     for plan in plans(config, data, limit):
-        if not config.endswith("_ppl"):
+        if not is_ppl(config):
             prompts = build_prompts(plan, backend, settings)
             counts["reference"] += sum(p.tokens for p in prompts)
             counts["questions"] += len(prompts)
@@ -548,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"predictions differing between (a) and (b): {len(differ)} of {questions} ({compared} compared)")
         for abbr, i, a, b in differ:
             print(f"  {abbr} #{i}: reference {a!r}, plugin {b!r}")
-        if options:
+        if is_ppl(config) and not is_ceval(config):
             subprocess.run([*child, "--child", "scoring", str(model), config, str(work / "scoring.json")], cwd=work,
                            check=True)  # fmt: skip
             scoring = json.loads((work / "scoring.json").read_text(encoding="utf-8"))
