@@ -24,12 +24,11 @@ which the reference runs), peak memory of the process, the ratios to (a) and to 
 approach runs (option configs: the reference's, the floor's longest prompts, the plugin's packed rows), the
 plugin's own timing line (model load vs questions), and every question whose prediction differs between (a)
 and (b). The subset: the first --limit questions of each subject (all when not given), except that
-hellaswag_ppl runs its first 1000 questions and hellaswag_10shot_ppl_59c85e its first 200 unless --limit says
+hellaswag_ppl runs its first 1000 questions and hellaswag_10shot_ppl_59c85e its first 100 unless --limit says
 otherwise; ARC_c_ppl runs all 295.
 
-Every ppl config but C-Eval's also gets the scoring alone, in one process on one loaded model: (a') the
-reference, (b') the plugin's ``label_scores`` (packed rows, or the shots run once) and (d') a bare forward pass
-over each question's longest prompt, interleaved --repeats times (3), medians reported. (a)-(d) include
+Option configs also get the scoring alone, in one process on one loaded model: (a') the reference, (b') the
+plugin's packed rows and (d') the floor, interleaved --repeats times (3), medians reported. (a)-(d) include
 what every pytest run pays once (imports, the model load, reading data, writing files: the warm run (c) is
 most of it); (a')-(d') are what grows with the model and the dataset.
 
@@ -65,7 +64,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = {"vocab": 8000, "hidden": 256, "layers": 4}
 # The stated subset of a config when --limit is not given: the first N questions of each subject.
-DEFAULT_LIMITS = {"hellaswag_ppl": 1000, "hellaswag_10shot_ppl_59c85e": 200}
+DEFAULT_LIMITS = {"hellaswag_ppl": 1000, "hellaswag_10shot_ppl_59c85e": 100}
 # The English model's vocabulary is trained on these files (below the data folder), whichever configs run.
 ENGLISH_CORPUS = ("hellaswag/hellaswag.jsonl", "ARC/ARC-c/ARC-Challenge-Dev.jsonl")
 
@@ -557,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"predictions differing between (a) and (b): {len(differ)} of {questions} ({compared} compared)")
         for abbr, i, a, b in differ:
             print(f"  {abbr} #{i}: reference {a!r}, plugin {b!r}")
-        if is_ppl(config) and not is_ceval(config):
+        if options:
             subprocess.run([*child, "--child", "scoring", str(model), config, str(work / "scoring.json")], cwd=work,
                            check=True)  # fmt: skip
             scoring = json.loads((work / "scoring.json").read_text(encoding="utf-8"))
