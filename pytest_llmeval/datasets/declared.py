@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pytest_llmeval.datasets.code_problems import MBPP_ROUNDS
 from pytest_llmeval.datasets.gsm8k import GSM8K_ROUNDS
 from pytest_llmeval.datasets.math_problems import MATH_ROUNDS
+from pytest_llmeval.datasets.math_v2 import math_evaluatorv2_gen_9d2049, math_evaluatorv2_gen_cecb31
 from pytest_llmeval.datasets.templates import ICE_TOKEN, InferConfig, Mode, Rounds, Template, Turn
+from pytest_llmeval.datasets.theoremqa import theoremqa_gen_2c2583, theoremqa_gen_ef26ca
 
 LETTERS = ("A", "B", "C", "D")
 
@@ -238,6 +240,11 @@ DECLARED: tuple[Declared, ...] = (
     # Scored by running the program each completion makes (judging/programs.py), never in this process.
     Declared("humaneval_gen_8e312c", "humaneval_gen", "humaneval", "gen", "humaneval", humaneval_gen, True),
     Declared("mbpp_gen_1e1056", "mbpp_gen", "mbpp", "gen", "mbpp", mbpp_gen, True),
+    # The core collections' MATH and TheoremQA (opencompass-core.md §8, §14): no short aliases in 0.2.4.
+    Declared("math_evaluatorv2_gen_9d2049", None, "math", "gen", "math_v2", math_evaluatorv2_gen_9d2049),
+    Declared("math_evaluatorv2_gen_cecb31", None, "math", "gen", "math_v2", math_evaluatorv2_gen_cecb31),
+    Declared("TheoremQA_post_v2_gen_2c2583", None, "theoremqa", "gen", "theoremqa", theoremqa_gen_2c2583),
+    Declared("TheoremQA_post_v2_gen_ef26ca", None, "theoremqa", "gen", "theoremqa", theoremqa_gen_ef26ca),
 )
 
 BY_NAME: dict[str, Declared] = {
