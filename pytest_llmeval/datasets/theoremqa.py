@@ -41,7 +41,10 @@ def read_theoremqa(path: Path, split: str) -> tuple[Question, ...]:
                     f"{path}: the header has no {', '.join(absent)} column; TheoremQA's test.csv starts with "
                     f"{','.join(COLUMNS)},…"
                 )
-            questions = [_question(path, reader.line_num, header, row, index) for index, row in enumerate(reader)]
+            questions: list[Question] = []
+            for row in reader:
+                if row:  # pandas skips blank lines
+                    questions.append(_question(path, reader.line_num, header, row, len(questions)))
         except csv.Error as error:
             raise LlmEvalError(f"{path}:{reader.line_num}: not valid CSV ({error}); check the quoting there") from None
         except UnicodeDecodeError as error:

@@ -199,6 +199,7 @@ def csv_file(tmp_path: Path, body: str, header: str = HEADER) -> Path:
 def test_reader_keeps_cells_as_written(tmp_path):
     body = (
         '"Line one\nline two, with a comma",0.02,float,null,,a.json,t,s,f,"def\n\nmore"\n'
+        "\n"  # a blank line is no row
         "Is it?,True,bool,pic.png,src,b.json,t,s,f,d\n"
         'Which?,"[1, 2]",list of integer,null,src,c.json,t,s,f,d\n'
         'Pick one,(c),option,null,src,"d.json",t,s,f,"say ""hi"""\n'
