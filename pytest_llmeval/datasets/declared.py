@@ -14,7 +14,9 @@ from pytest_llmeval.datasets import core_choices as core
 from pytest_llmeval.datasets.code_problems import MBPP_ROUNDS
 from pytest_llmeval.datasets.gsm8k import GSM8K_ROUNDS
 from pytest_llmeval.datasets.math_problems import MATH_ROUNDS
+from pytest_llmeval.datasets.math_v2 import math_evaluatorv2_gen_9d2049, math_evaluatorv2_gen_cecb31
 from pytest_llmeval.datasets.templates import ICE_TOKEN, InferConfig, Mode, Rounds, Template, Turn
+from pytest_llmeval.datasets.theoremqa import theoremqa_gen_2c2583, theoremqa_gen_ef26ca
 
 LETTERS = ("A", "B", "C", "D")
 
@@ -248,6 +250,11 @@ DECLARED: tuple[Declared, ...] = (
     ),
     Declared("race_ppl_abed12", None, "race", "ppl", None, core.race_core_ppl),
     Declared("race_gen_69ee4f", "race_gen", "race", "gen", "first_option", core.race_core_gen, True),
+    # The core collections' MATH and TheoremQA (opencompass-core.md §8, §14): no short aliases in 0.2.4.
+    Declared("math_evaluatorv2_gen_9d2049", None, "math", "gen", "math_v2", math_evaluatorv2_gen_9d2049),
+    Declared("math_evaluatorv2_gen_cecb31", None, "math", "gen", "math_v2", math_evaluatorv2_gen_cecb31),
+    Declared("TheoremQA_post_v2_gen_2c2583", None, "theoremqa", "gen", "theoremqa", theoremqa_gen_2c2583),
+    Declared("TheoremQA_post_v2_gen_ef26ca", None, "theoremqa", "gen", "theoremqa", theoremqa_gen_ef26ca),
 )
 
 BY_NAME: dict[str, Declared] = {

@@ -10,6 +10,7 @@ upstream's ``is_equiv``) relies on those exceptions to skip a comparison step.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -191,7 +192,7 @@ def _fix_sqrt(text: str) -> str:
     return "".join(out)
 
 
-def _fix_fracs(text: str) -> str:
+def fix_fracs(text: str) -> str:
     # "\frac12" -> "\frac{1}{2}", "\frac1{72}" -> "\frac{1}{72}". A "\frac" with fewer than two characters after it
     # makes upstream give up and return its input unchanged (even the parts it had already fixed).
     head, *tails = text.split("\\frac")
@@ -211,7 +212,7 @@ def _fix_fracs(text: str) -> str:
     return "".join(out)
 
 
-def _fix_a_slash_b(text: str) -> str:
+def fix_a_slash_b(text: str) -> str:
     # "1/2" -> "\frac{1}{2}" when both sides are integers written canonically. int() raising ValueError on a
     # non-integer side is NOT caught (upstream only catches the canonical-form check), so "1/x" raises here.
     parts = text.split("/")
@@ -257,15 +258,15 @@ def strip_string(text: str) -> str:
         text = sides[1]
     text = _fix_sqrt(text)
     text = text.replace(" ", "")
-    text = _fix_fracs(text)
+    text = fix_fracs(text)
     if text == "0.5":
         text = "\\frac{1}{2}"
-    return _fix_a_slash_b(text)
+    return fix_a_slash_b(text)
 
 
-def _stripped_equal(pred: str, ref: str) -> bool:
-    # Step (a): the strip_string forms are equal, or their normalisations are.
-    stripped_pred, stripped_ref = strip_string(pred), strip_string(ref)
+def _stripped_equal(pred: str, ref: str, strip: Callable[[str], str]) -> bool:
+    # Step (a): the stripped forms are equal, or their normalisations are.
+    stripped_pred, stripped_ref = strip(pred), strip(ref)
     return stripped_pred == stripped_ref or normalize_final_answer(stripped_pred) == normalize_final_answer(
         stripped_ref
     )
@@ -283,15 +284,23 @@ def _quietly(step: Callable[[str, str], bool], pred: str, ref: str) -> bool:
         return False
 
 
-def math_equal(pred: str | None, ref: str | None) -> bool:
-    """OpenCompass's ``MATHEvaluator.is_equiv`` (version v1): three ways to be equal, each skipped if it raises."""
+def math_equal(pred: str | None, ref: str | None, strip: Callable[[str], str] = strip_string) -> bool:
+    """OpenCompass's ``MATHEvaluator.is_equiv``: three ways to be equal, each skipped if it raises.
+
+    ``strip`` is the version's ``_strip_string``: v1's ``strip_string`` by default; v2 passes its own
+    (``postprocess_v2.strip_string_v2``) and is otherwise the same function.
+    """
     if pred is None and ref is None:
         return True
     if pred is None or ref is None:
         return False
     # An exception anywhere in step (a) skips the rest of (a) - upstream's single try block - then (b), then (c) plain
     # string equality.
-    return _quietly(_stripped_equal, pred, ref) or _quietly(_normalized_equal, pred, ref) or pred == ref
+    return (
+        _quietly(functools.partial(_stripped_equal, strip=strip), pred, ref)
+        or _quietly(_normalized_equal, pred, ref)
+        or pred == ref
+    )
 
 
 def bbh_mcq_postprocess(text: str) -> str:

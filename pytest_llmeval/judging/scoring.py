@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from rapidfuzz.distance import Levenshtein
 
+from pytest_llmeval.judging.postprocess_v2 import judge_math_v2, judge_theoremqa
 from pytest_llmeval.judging.reasoning import (
     bbh_freeform_postprocess,
     bbh_mcq_postprocess,
@@ -235,4 +236,6 @@ RULES: dict[str, Judge] = {
     "math": _math,
     "bbh_mcq": _bbh_mcq,
     "bbh_freeform": _bbh_freeform,
+    "math_v2": judge_math_v2,
+    "theoremqa": judge_theoremqa,
 }

@@ -107,7 +107,9 @@ def bbh_freeform_fixed(text: str) -> bool:
 #   can still match later text, and several patterns are anchored at the end of the text;
 # - option_sim (Levenshtein option matching): the closest option depends on the whole text;
 # - exact: the whole text is compared, so any continuation changes it;
-# - regex, list (user-defined extraction): an arbitrary pattern or list gives no general guarantee.
+# - regex, list (user-defined extraction): an arbitrary pattern or list gives no general guarantee;
+# - math_v2 (math_postprocess_v2): the *last* "\boxed{" wins, so a later one always replaces the answer;
+# - theoremqa (TheoremQA_postprocess_v2): the answer is read from the last line, which any later line replaces.
 # (HumanEval's and MBPP's postprocessors are no scoring rules here; they would not qualify either: both first try
 # eval() on the whole text, and a later code fence switches them to code-block extraction.)
 STOPS: dict[str, StopRule] = {

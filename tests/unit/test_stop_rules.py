@@ -250,7 +250,7 @@ def test_the_unfinished_marker_case_really_changes_the_answer():
 
 def test_rules_without_a_guarantee_are_absent():
     assert set(STOPS) == {"first_capital", "gsm8k", "math", "bbh_mcq", "bbh_freeform"}
-    for name in ("first_option", "option_sim", "exact", "regex", "list"):
+    for name in ("first_option", "option_sim", "exact", "regex", "list", "math_v2", "theoremqa"):
         assert name not in STOPS
 
 
