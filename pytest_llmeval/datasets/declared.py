@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pytest_llmeval.datasets.ceval_core import ceval_ppl_plain, cmmlu_ppl_plain
 from pytest_llmeval.datasets.code_problems import MBPP_ROUNDS
 from pytest_llmeval.datasets.gsm8k import GSM8K_ROUNDS
 from pytest_llmeval.datasets.math_problems import MATH_ROUNDS
@@ -238,6 +239,12 @@ DECLARED: tuple[Declared, ...] = (
     # Scored by running the program each completion makes (judging/programs.py), never in this process.
     Declared("humaneval_gen_8e312c", "humaneval_gen", "humaneval", "gen", "humaneval", humaneval_gen, True),
     Declared("mbpp_gen_1e1056", "mbpp_gen", "mbpp", "gen", "mbpp", mbpp_gen, True),
+    # The core collections' C-Eval (val and test: benchmarks.VARIANTS) and CMMLU configs; no short aliases.
+    Declared("ceval_ppl_1cd8bf", None, "ceval", "ppl", None, ceval_ppl_plain),
+    Declared("ceval_internal_ppl_1cd8bf", None, "ceval", "ppl", None, ceval_ppl_plain),
+    Declared("ceval_gen_2daf24", None, "ceval", "gen", "first_capital", ceval_gen),  # renders and hashes as 5f30c7
+    Declared("ceval_ppl_93e5ce", None, "ceval", "ppl", None, ceval_ppl),  # renders and hashes as 578f8d
+    Declared("cmmlu_ppl_041cbf", None, "cmmlu", "ppl", None, cmmlu_ppl_plain),
 )
 
 BY_NAME: dict[str, Declared] = {
