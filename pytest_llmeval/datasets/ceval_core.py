@@ -93,7 +93,7 @@ _CLEAN = (
     "or OpenCompass itself with network access for the split"
 )
 _CONTAMINATION = (
-    "ceval_contamination_ppl_810ec6 cannot run: it reads /mnt/petrelfs/zhoufengzhe/repos/cscripts/mock-datas/"
+    "ceval_contamination_ppl_810ec6 cannot run offline: it reads /mnt/petrelfs/zhoufengzhe/repos/cscripts/mock-datas/"
     "ceval_val_content.jsonl, a file on OpenCompass's own cluster that was never published, and reports average "
     "perplexities (ceval-val-ppl, ceval-ref-ppl), not accuracy; run ceval_ppl to score C-Eval val by perplexity"
 )

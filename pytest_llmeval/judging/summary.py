@@ -137,7 +137,7 @@ def _detail(result: SubjectResult | None) -> str:
     if result is None:
         return "not run"
     if not result.answered:
-        return f"no answers: {result.total} predictions kept, not scored"
+        return f"no answers: {result.total} prediction(s) kept, not scored"
     return f"{result.correct}/{result.total}"
 
 
