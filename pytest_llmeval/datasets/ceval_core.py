@@ -62,7 +62,8 @@ def with_test_split(benchmark: Benchmark) -> Benchmark:
     def on_test(name: str) -> str:  # ceval-stem -> ceval-test-stem, ceval -> ceval-test
         return f"{family}-test{name.removeprefix(family)}" if name.startswith(family) else name
 
-    val = tuple(replace(s, keywords=(*s.keywords, "val")) for s in benchmark.subjects)
+    # -k ceval-val / -k ceval-test pick a split ("val" alone would match every "ceval" name).
+    val = tuple(replace(s, keywords=(*s.keywords, f"{family}-val")) for s in benchmark.subjects)
     test = tuple(
         replace(
             s,

@@ -244,7 +244,7 @@ def test_val_files_stay_required(data):
 
 def test_splits_are_keywords_and_groups():
     subjects = {s.key: s for s in CONFIGS["ceval_ppl_93e5ce"].benchmark.subjects}
-    assert subjects["college_physics"].keywords == ("stem", "ceval-stem", "hard", "ceval-hard", "val")
+    assert subjects["college_physics"].keywords == ("stem", "ceval-stem", "hard", "ceval-hard", "ceval-val")
     test = subjects["test-college_physics"]
     assert test.keywords == ("stem", "ceval-test-stem", "hard", "ceval-test-hard", "test")
     assert test.groups == ("ceval-test-stem", "ceval-test-hard")
@@ -323,3 +323,12 @@ def test_the_internal_copy_says_how_to_point_at_it(data):
     (data / "ceval_internal" / "formal_ceval").symlink_to("../ceval/formal_ceval")  # as the line says
     (plan,) = plan_subjects(spec, data, None)
     assert (plan.abbr, plan.version, len(plan.questions)) == ("ceval-law", "161acb", 2)
+
+
+def test_every_c_eval_name_opencompass_lists_is_known():
+    """The eleven names ``tools/list_configs.py internlm ceval`` prints: each runs or is refused with its reason."""
+    listed = (
+        "ceval_clean_ppl ceval_contamination_ppl_810ec6 ceval_gen ceval_gen_2daf24 ceval_gen_5f30c7 "
+        "ceval_internal_ppl_1cd8bf ceval_ppl ceval_ppl_1cd8bf ceval_ppl_578f8d ceval_ppl_93e5ce ceval_zero_shot_gen_bd40ef"
+    ).split()
+    assert [name for name in listed if name not in CONFIGS] == sorted(UNAVAILABLE)
