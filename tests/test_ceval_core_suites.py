@@ -13,10 +13,10 @@ import shutil
 import pytest
 from test_choice_suites import DATA, data_link, predictions, summary_rows
 
-from pytest_llmeval.datasets.ceval_core import TEST_ABSENT
+from pytest_llmeval.datasets.ceval_core import TEST_ABSENT, UNAVAILABLE
 
 CEVAL = DATA / "ceval" / "formal_ceval"
-pytestmark = pytest.mark.skipif(not (CEVAL / "val").is_dir(), reason=f"no C-Eval data at {CEVAL}")
+needs_data = pytest.mark.skipif(not (CEVAL / "val").is_dir(), reason=f"no C-Eval data at {CEVAL}")
 
 
 def gated_suite(project: pytest.Pytester, config: str, subjects: str = "") -> None:
@@ -27,6 +27,7 @@ def gated_suite(project: pytest.Pytester, config: str, subjects: str = "") -> No
     )
 
 
+@needs_data
 @pytest.mark.parametrize(("config", "mode", "version"), [("ceval_ppl_1cd8bf", "ppl", "dbe481"),
                                                          ("ceval_gen_2daf24", "gen", "db9ce2")])  # fmt: skip
 def test_val_runs_and_the_absent_test_split_is_not_run(
@@ -55,6 +56,7 @@ def test_val_runs_and_the_absent_test_split_is_not_run(
     assert line in accepted.stdout.str().splitlines()
 
 
+@needs_data
 def test_a_test_split_without_answers_runs_unscored(project, run_llm, untrained_model, last_run):
     """The public test files' layout (no answer column), made from val rows: predicted, kept, never scored 0."""
     root = project.path / "ceval-data" / "ceval" / "formal_ceval"
@@ -85,3 +87,12 @@ def test_a_test_split_without_answers_runs_unscored(project, run_llm, untrained_
     assert {row["prediction"] for row in kept.values()} <= set("ABCD")
     (results,) = (run / "results").iterdir()
     assert {p.name for p in results.iterdir()} == {"ceval-computer_network.json"}  # no evaluator result for test
+
+
+@pytest.mark.parametrize("name", sorted(UNAVAILABLE))
+def test_names_that_cannot_run_offline_stop_the_run_in_one_line(run_llm, untrained_model, name):
+    result = run_llm(untrained_model, "--llm-datasets", name)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.stderr.lines[0] == f"ERROR: --llm-datasets: {UNAVAILABLE[name]}"
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert "model load" not in result.stdout.str()

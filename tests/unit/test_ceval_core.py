@@ -327,8 +327,17 @@ def test_the_internal_copy_says_how_to_point_at_it(data):
 
 def test_every_c_eval_name_opencompass_lists_is_known():
     """The eleven names ``tools/list_configs.py internlm ceval`` prints: each runs or is refused with its reason."""
-    listed = (
-        "ceval_clean_ppl ceval_contamination_ppl_810ec6 ceval_gen ceval_gen_2daf24 ceval_gen_5f30c7 "
-        "ceval_internal_ppl_1cd8bf ceval_ppl ceval_ppl_1cd8bf ceval_ppl_578f8d ceval_ppl_93e5ce ceval_zero_shot_gen_bd40ef"
-    ).split()
+    listed = [
+        "ceval_clean_ppl",
+        "ceval_contamination_ppl_810ec6",
+        "ceval_gen",
+        "ceval_gen_2daf24",
+        "ceval_gen_5f30c7",
+        "ceval_internal_ppl_1cd8bf",
+        "ceval_ppl",
+        "ceval_ppl_1cd8bf",
+        "ceval_ppl_578f8d",
+        "ceval_ppl_93e5ce",
+        "ceval_zero_shot_gen_bd40ef",
+    ]
     assert [name for name in listed if name not in CONFIGS] == sorted(UNAVAILABLE)
