@@ -148,6 +148,9 @@ class SubjectResult:
     worker: str
     metric: str = "accuracy"  # the evaluator's name for the number (BBH's: score)
     percent_of_count: bool = False  # 100 * correct / total (see ``accuracy``)
+    # False where the evaluated split carries no answers (C-Eval's public test files): the predictions are kept,
+    # nothing is scored, and no threshold or baseline reads a number from it (OpenCompass would print 0.00).
+    answered: bool = True
 
     @property
     def total(self) -> int:
@@ -177,7 +180,8 @@ class SubjectResult:
             "abbr": self.abbr,
             "subject": self.subject,
             "version": self.version,
-            "accuracy": self.accuracy,
+            "accuracy": self.accuracy if self.answered else None,
+            "answered": self.answered,
             "correct": self.correct,
             "total": self.total,
             "truncated": self.truncated,
@@ -200,6 +204,7 @@ class SubjectResult:
             worker=data["worker"],
             metric=data.get("metric", "accuracy"),
             percent_of_count=data.get("percent_of_count", False),
+            answered=data.get("answered", True),
         )
 
 

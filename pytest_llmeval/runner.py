@@ -300,5 +300,7 @@ def evaluate_subject(
         worker=worker,
         metric=plan.spec.config.benchmark.metric,
         percent_of_count=plan.spec.config.benchmark.percent_of_count,
+        # A split without answers (every gold empty) is run for its predictions, never scored as all wrong.
+        answered=any(outcome.gold for outcome in outcomes) or not outcomes,
     )
     return Evaluation(result, tuple(prompts), settings.batch_size, path)

@@ -115,6 +115,8 @@ class SubjectItem(pytest.Item):
         elif config.scoring_of(plan.subject) in CODE_RULES and not settings.allow_code_exec:
             # Skipped before its model loads or anything generates: nothing is executed without consent.
             self.add_marker(pytest.mark.skip(reason=NOT_RUN))
+        elif plan.not_run:
+            self.add_marker(pytest.mark.skip(reason=plan.not_run))  # an optional split whose files are absent
 
     def runtest(self) -> None:
         state = self.config.stash[STATE]
@@ -159,12 +161,14 @@ class SubjectItem(pytest.Item):
             raise stopped from error
         self.payload = json.dumps({"result": result.to_json(), "spec": self.plan.spec.to_json()})
         # Small, flat values for JUnit XML properties; the full record travels on the report.
-        self.user_properties += [
-            ("llmeval_accuracy", round(result.accuracy, 2)),
-            ("llmeval_correct", result.correct),
-            ("llmeval_total", result.total),
-        ]
-        change = subject_change(state.baseline, result) if state.baseline is not None else None
+        if result.answered:
+            self.user_properties += [
+                ("llmeval_accuracy", round(result.accuracy, 2)),
+                ("llmeval_correct", result.correct),
+            ]
+        self.user_properties.append(("llmeval_total", result.total))
+        compared = state.baseline is not None and result.answered
+        change = subject_change(state.baseline, result) if compared else None  # type: ignore[arg-type]
         if change is not None:
             # The subject alone, unadjusted: the run's gate (Holm over every row) is decided at the end.
             self.user_properties += [

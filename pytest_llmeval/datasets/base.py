@@ -27,6 +27,17 @@ class Subject:
     keywords: tuple[str, ...] = ()
     weight: int = 1  # for weighted_average groups (MMLU's official test size)
     scoring: str = ""  # a rule of scoring.RULES for this subject alone (custom datasets); "" = the config's
+    # A subject may evaluate another split than its benchmark's (C-Eval's test rows beside its val rows): the split
+    # its questions come from, and the key its files are named by ("" = the benchmark's test split, the key).
+    split: str = ""
+    file_key: str = ""
+    # Why that split may be absent, and what to do: with it, missing files make the item not run (with this
+    # reason) instead of stopping the run; "" = its files are required.
+    if_absent: str = ""
+
+    @property
+    def file(self) -> str:
+        return self.file_key or self.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +77,8 @@ class Benchmark:
     # Gsm8kEvaluator, MATHEvaluator and BBH's compute 100 * correct / count; AccEvaluator mean * 100 (the
     # floats differ in the last bits, and the results files hold them whole).
     percent_of_count: bool = False
+    # What to do when ``data_path`` is missing, where the data archive does not hold it ("" = unzip the archive).
+    missing_hint: str = ""
 
     def abbr(self, key: str) -> str:
         return self.abbr_prefix + key
@@ -84,6 +97,13 @@ class Benchmark:
         split OpenCompass calls ``split``), both files read by ``read``."""
         name = self.file_name
         return replace(self, shot_split=split, read=read, file_name=lambda key, s: file if s == split else name(key, s))
+
+    def split_of(self, subject: Subject) -> str:
+        """The split a subject's questions come from: its own, else the benchmark's test split."""
+        return subject.split or self.test_split
+
+    def evaluated_path(self, root: Path, subject: Subject) -> Path:
+        return self.path(root, subject.file, self.split_of(subject))
 
     def fields(self, question: Question, answer: str) -> Fields:
         """The row's fields in column order, with ``answer`` as the output field (empty for a generated row)."""

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from pytest_llmeval.datasets import bbh, ceval, choices, code_problems, gsm8k, math_problems, theoremqa
+from pytest_llmeval.datasets import bbh, ceval, ceval_core, choices, code_problems, gsm8k, math_problems, theoremqa
 from pytest_llmeval.datasets.base import Benchmark, Group, Subject
 from pytest_llmeval.datasets.cmmlu import CMMLU_GROUPS, CMMLU_SUBJECTS
 from pytest_llmeval.datasets.mmlu import MMLU_GROUPS, MMLU_SUBJECTS
@@ -264,4 +264,9 @@ VARIANTS: dict[str, Benchmark] = {
         ("winogrande_5shot_ll_252f01", "winogrande_5shot_gen_6447e6"),
         WINOGRANDE.with_shot_pool("train_xs", "train_xs.jsonl", choices.read_winogrande_gen),
     ),
+    # The core collections' C-Eval configs evaluate the test split after val (ceval-test-<s>).
+    "ceval_ppl_1cd8bf": ceval_core.with_test_split(CEVAL),
+    "ceval_internal_ppl_1cd8bf": ceval_core.internal(ceval_core.with_test_split(CEVAL)),
+    "ceval_gen_2daf24": ceval_core.with_test_split(CEVAL),
+    "ceval_ppl_93e5ce": ceval_core.with_test_split(CEVAL),
 }

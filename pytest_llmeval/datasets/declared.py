@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pytest_llmeval.datasets import core_choices as core
+from pytest_llmeval.datasets.ceval_core import ceval_ppl_plain, cmmlu_ppl_plain
 from pytest_llmeval.datasets.code_problems import MBPP_ROUNDS
 from pytest_llmeval.datasets.gsm8k import GSM8K_ROUNDS
 from pytest_llmeval.datasets.math_problems import MATH_ROUNDS
@@ -255,6 +256,12 @@ DECLARED: tuple[Declared, ...] = (
     Declared("math_evaluatorv2_gen_cecb31", None, "math", "gen", "math_v2", math_evaluatorv2_gen_cecb31),
     Declared("TheoremQA_post_v2_gen_2c2583", None, "theoremqa", "gen", "theoremqa", theoremqa_gen_2c2583),
     Declared("TheoremQA_post_v2_gen_ef26ca", None, "theoremqa", "gen", "theoremqa", theoremqa_gen_ef26ca),
+    # The core collections' C-Eval (val and test: benchmarks.VARIANTS) and CMMLU configs; no short aliases.
+    Declared("ceval_ppl_1cd8bf", None, "ceval", "ppl", None, ceval_ppl_plain),
+    Declared("ceval_internal_ppl_1cd8bf", None, "ceval", "ppl", None, ceval_ppl_plain),
+    Declared("ceval_gen_2daf24", None, "ceval", "gen", "first_capital", ceval_gen),  # renders and hashes as 5f30c7
+    Declared("ceval_ppl_93e5ce", None, "ceval", "ppl", None, ceval_ppl),  # renders and hashes as 578f8d
+    Declared("cmmlu_ppl_041cbf", None, "cmmlu", "ppl", None, cmmlu_ppl_plain),
 )
 
 BY_NAME: dict[str, Declared] = {

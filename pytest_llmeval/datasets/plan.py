@@ -21,6 +21,7 @@ class SubjectPlan:
     subject: Subject
     shots: tuple[Question, ...] | None = None
     questions: tuple[Question, ...] | None = None
+    not_run: str = ""  # why the item cannot run (its split's files are absent, see ``Subject.if_absent``)
 
     @property
     def abbr(self) -> str:
@@ -56,6 +57,10 @@ def data_root(data_dir: Path, spec: DatasetSpec) -> Path:
     root = data_dir / spec.config.data_path
     if not root.is_dir():
         benchmark = spec.config.benchmark
+        if benchmark.missing_hint:
+            raise MissingData(
+                f"--llm-data-dir: {root} not found, needed by {spec.config.name}; {benchmark.missing_hint}"
+            )
         raise MissingData(
             f"--llm-data-dir: {root} not found, needed by {spec.config.name}; unzip OpenCompass's data archive "
             f"(OpenCompassData-core-20240207.zip, which holds {benchmark.title}) in the repo root so that it creates "
@@ -74,11 +79,16 @@ def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -
         return [SubjectPlan(spec, subject) for subject in subjects]
     root = benchmark.root if benchmark.root is not None else data_root(data_dir, spec)  # type: ignore[arg-type]
     wanted = {subject.key: config.infer_config(subject).shot_rows for subject in subjects}
-    shot_split, test_split = benchmark.shot_split, benchmark.test_split
+    shot_split = benchmark.shot_split
+    absent = {subject.key: _absent(benchmark.evaluated_path(root, subject), subject) for subject in subjects}
     needed = [
-        benchmark.path(root, subject.key, split)
+        path
         for subject in subjects
-        for split in ((shot_split, test_split) if wanted[subject.key] else (test_split,))
+        if not absent[subject.key]
+        for path in (
+            *((benchmark.path(root, subject.file, shot_split),) if wanted[subject.key] else ()),
+            benchmark.evaluated_path(root, subject),
+        )
     ]
     if benchmark.prompt_file is not None:
         needed += [root / benchmark.prompt_file(subject.key) for subject in subjects]
@@ -90,10 +100,14 @@ def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -
         )
     plans = []
     for subject in subjects:
+        if absent[subject.key]:
+            plans.append(SubjectPlan(spec, subject, not_run=absent[subject.key]))
+            continue
         # Zero-shot configs (ZeroRetriever) never read a shot file.
         rows = wanted[subject.key]
-        shots = pick_shots(benchmark.path(root, subject.key, shot_split), shot_split, config, subject) if rows else ()
-        questions = benchmark.read(benchmark.path(root, subject.key, test_split), test_split)
+        shots = pick_shots(benchmark.path(root, subject.file, shot_split), shot_split, config, subject) if rows else ()
+        split = benchmark.split_of(subject)
+        questions = benchmark.read(benchmark.evaluated_path(root, subject), split)
         tag = benchmark.tag(subject.key)
         if tag is not None:  # one file, several subjects (MATH's problem types)
             questions = tuple(q for q in questions if q.tag == tag)
@@ -128,3 +142,11 @@ def pick_shots(path: Path, split: str, config: DatasetConfig, subject: Subject) 
                 f"need one of {', '.join(labels)}; label the row or use another pool file"
             )
     return shots
+
+
+def _absent(path: Path, subject: Subject) -> str:
+    """Why an optional subject cannot run (its file or whole split folder is missing), or "" when it can."""
+    if not subject.if_absent or path.is_file():
+        return ""
+    where = path if path.parent.is_dir() else path.parent  # one reason for a whole missing folder
+    return f"{where} not found: {subject.if_absent}"

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from pytest_llmeval.datasets import custom_dataset
 from pytest_llmeval.datasets.base import DatasetConfig
+from pytest_llmeval.datasets.ceval_core import UNAVAILABLE
 from pytest_llmeval.datasets.configs import CONFIGS
 from pytest_llmeval.datasets.custom_dataset import CustomSource
 from pytest_llmeval.errors import LlmEvalError
@@ -92,6 +93,8 @@ def make_spec(
         return _spec_for(where, custom_dataset.load(source, where), subjects, thresholds, source)
     if config_name is None:
         raise LlmEvalError(f'{where}: missing config = "ceval_gen" (the dataset config to run)')
+    if isinstance(config_name, str) and config_name in UNAVAILABLE:
+        raise LlmEvalError(f"{where}: {UNAVAILABLE[config_name]}")
     if not isinstance(config_name, str) or config_name not in CONFIGS:
         names = sorted({config.name for config in CONFIGS.values()})  # short names; hashed ones work too
         close = difflib.get_close_matches(str(config_name), names, n=2)

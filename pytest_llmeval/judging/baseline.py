@@ -61,7 +61,7 @@ class Baseline:
 def baseline_json(settings: Settings, results: Iterable[SubjectResult], run_id: str) -> dict:
     everything = settings.to_json()
     subjects = {}
-    for result in results:
+    for result in (result for result in results if result.answered):  # nothing scored, nothing to compare
         subjects[result.abbr] = {
             "config": result.config,
             "version": result.version,

@@ -80,7 +80,8 @@ def compare(
     flips: list[Flip] = []
     pairs: dict[str, tuple[list[bool], list[bool]]] = {}
     ran = [spec.config.benchmark.abbr(key) for spec in specs for key in spec.subjects]
-    for abbr in (abbr for abbr in ran if abbr in results):  # in table order
+    # In table order; a split without answers has nothing to compare.
+    for abbr in (abbr for abbr in ran if abbr in results and results[abbr].answered):
         result = results[abbr]
         pair = _pair(baseline, result, notes, flips)
         if pair is not None:

@@ -21,10 +21,14 @@ class Row:
     minimum: float | None
     detail: str
     members: tuple[str, ...] = ()  # a group's subjects (their abbrs); empty for a subject row
+    unscored: bool = False  # ran, but its split has no answers: no value, and nothing to gate
 
     def csv_cells(self) -> list[str]:
-        """The row as OpenCompass writes it: ``-`` everywhere when there is no value."""
+        """The row as OpenCompass writes it: ``-`` everywhere when there is no value (an unscored row keeps its
+        version, metric and mode: it ran)."""
         if self.value is None:
+            if self.unscored:
+                return [self.name, self.version, self.metric, self.mode, "-"]
             return [self.name, "-", "-", "-", "-"]
         return [self.name, self.version, self.metric, self.mode, f"{self.value:.2f}"]
 
@@ -78,15 +82,17 @@ def summarize(
             if result is None and selected is not None and abbr not in selected:
                 deselected.append(abbr)
                 continue
+            unscored = result is not None and not result.answered
             subject_rows.append(
                 Row(
                     name=abbr,
                     version=result.version if result else "-",
                     metric=benchmark.metric,
                     mode=config.mode_of(benchmark.subject(key)),
-                    value=result.accuracy if result else None,
+                    value=result.accuracy if result and not unscored else None,
                     minimum=spec.minimum(abbr),
-                    detail=f"{result.correct}/{result.total}" if result else "not run",
+                    detail=_detail(result),
+                    unscored=unscored,
                 )
             )
         metrics = {group.name: group.metric for group in benchmark.groups}
@@ -97,6 +103,7 @@ def summarize(
                 if benchmark.abbr(key) in results
             ]
             complete = len(ran) == len(members)
+            unscored = complete and not all(r.answered for r, _ in ran)
             metric = metrics[name]
             modes = {config.mode_of(benchmark.subject(key)) for key in members}
             versions = {r.version for r, _ in ran}
@@ -107,16 +114,31 @@ def summarize(
                     version=versions.pop() if metric not in AVERAGES and complete and len(versions) == 1 else "-",
                     metric=metric,
                     mode=modes.pop() if len(modes) == 1 else "mixed",
-                    value=_average(ran, metric) if complete else None,
+                    value=_average(ran, metric) if complete and not unscored else None,
                     minimum=spec.minimum(name),
-                    detail=_subjects(len(members)) if complete else f"{len(ran)}/{len(members)} subjects ran",
+                    detail=(
+                        "no answers: its subjects ran unscored"
+                        if unscored
+                        else _subjects(len(members))
+                        if complete
+                        else f"{len(ran)}/{len(members)} subjects ran"
+                    ),
                     members=tuple(benchmark.abbr(key) for key in members),
+                    unscored=unscored,
                 )
             )
     return Summary(tuple(subject_rows), tuple(group_rows), tuple(deselected))
 
 
 AVERAGES = ("naive_average", "weighted_average")
+
+
+def _detail(result: SubjectResult | None) -> str:
+    if result is None:
+        return "not run"
+    if not result.answered:
+        return f"no answers: {result.total} prediction(s) kept, not scored"
+    return f"{result.correct}/{result.total}"
 
 
 def _average(ran: Sequence[tuple[SubjectResult, int]], metric: str) -> float:

@@ -33,8 +33,8 @@ def threshold_failed(value: float | None, minimum: float | None) -> bool:
 
 
 def subject_failure(result: SubjectResult, minimum: float | None) -> str | None:
-    """The one-line reason a subject fails its threshold, or None when it passes."""
-    if not threshold_failed(result.accuracy, minimum):
+    """The one-line reason a subject fails its threshold, or None when it passes (or has no answers to score)."""
+    if not result.answered or not threshold_failed(result.accuracy, minimum):
         return None
     assert minimum is not None
     line = f"{result.abbr}: accuracy {below(result.accuracy, minimum)} ({result.correct}/{result.total} correct)"
@@ -111,11 +111,12 @@ def _few(names: Sequence[str]) -> str:
 
 
 def unchecked_gates(summary: Summary) -> list[str]:
-    """Group thresholds that could not be judged because not every member subject ran."""
+    """Group thresholds that could not be judged because not every member subject ran, and thresholds on rows
+    whose split has no answers (they ran; there is nothing to score)."""
     return [
         f"{row.name}: threshold {row.minimum:.2f} not checked ({row.detail})"
-        for row in summary.group_rows
-        if row.minimum is not None and row.value is None
+        for row in summary.rows
+        if row.minimum is not None and row.value is None and (row.unscored or bool(row.members))
     ]
 
 

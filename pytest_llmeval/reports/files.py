@@ -267,7 +267,8 @@ def write_run_files(report: Report, results: Mapping[str, SubjectResult], worker
     summary = report.summary
     ordered = summary.in_order(results)
     for result in ordered:
-        write_json_atomic(run_dir / "results" / model / f"{result.abbr}.json", results_payload(result))
+        if result.answered:  # a split without answers has no evaluator result, only its predictions
+            write_json_atomic(run_dir / "results" / model / f"{result.abbr}.json", results_payload(result))
     paths = [
         run_dir / "summary" / f"summary_{run_id}.csv",
         run_dir / "summary" / f"summary_{run_id}.txt",

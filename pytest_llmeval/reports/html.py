@@ -114,7 +114,9 @@ def render_html(report: Report) -> str:
                 cells[-4] = _td(texts[1], number=change.delta, css=_sign(change.delta))  # Δ, coloured
             else:
                 cells += [_td(text) for text in texts]
-        cells.append(_td("FAIL" if failed else "ok" if row.value is not None else "not run"))
+        cells.append(
+            _td("FAIL" if failed else "ok" if row.value is not None else "no answers" if row.unscored else "not run")
+        )
         body.append(f'<tr class="row{" fail" if failed else ""}">{"".join(cells)}</tr>')
     failures = verdict.lines()
     parts = [

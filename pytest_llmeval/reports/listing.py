@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_llmeval.backends.presets import PRESETS
+from pytest_llmeval.datasets.ceval_core import UNAVAILABLE
 from pytest_llmeval.datasets.configs import CONFIGS
 from pytest_llmeval.datasets.suite import SUITE_PATTERN, DatasetSpec, parse_suite
 from pytest_llmeval.errors import LlmEvalError
@@ -32,13 +33,21 @@ def dataset_rows(patterns: Sequence[str], data_dir: Path) -> list[list[str]]:
         benchmark = config.benchmark
         folder = data_dir / config.data_path
         count = len(benchmark.subjects)
-        what = (
-            f"{benchmark.title} {config.mode}, {count} subject{'s' if count != 1 else ''}, {benchmark.test_split} split"
-        )
-        found = sum(benchmark.path(folder, s.key, benchmark.test_split).is_file() for s in benchmark.subjects)
+        splits = " and ".join(dict.fromkeys(benchmark.split_of(s) for s in benchmark.subjects))
+        plural = "s" if " and " in splits else ""
+        what = f"{benchmark.title} {config.mode}, {count} subject{'s' if count != 1 else ''}, {splits} split{plural}"
+        found = sum(benchmark.evaluated_path(folder, s).is_file() for s in benchmark.subjects)
         total = len(benchmark.subjects)
         present = "yes" if found == total else f"{found}/{total} subjects (OpenCompassData-core-20240207.zip)"
+        if benchmark.missing_hint and not folder.is_dir():
+            present = "no (not in the public archive; running it says what to do)"
         rows.append([config.name, config.hashed_name, what, str(folder), present])
+    # Names OpenCompass lists whose data cannot be had offline: listed, and refused with their reason when run.
+    rows += [
+        [name, name, "cannot run offline (run it to see why)", "-", "no"]
+        for name in UNAVAILABLE
+        if _matches(name, patterns)
+    ]
     return rows
 
 
