@@ -9,5 +9,9 @@ class MissingData(LlmEvalError):
     """A declared dataset's folder is absent: an error only if one of its subjects is selected to run."""
 
 
+class MissingFiles(LlmEvalError):
+    """A dataset's folder is there but some files it needs are not (a partial copy of the data)."""
+
+
 class ServerError(Exception):
     """An inference server failed a request after every retry, or lacks a feature the run needs (one line)."""

@@ -9,7 +9,7 @@ from pytest_llmeval.datasets.base import DatasetConfig, Subject
 from pytest_llmeval.datasets.readers import read_text
 from pytest_llmeval.datasets.suite import DatasetSpec
 from pytest_llmeval.datasets.templates import flatten_plain, render_pieces
-from pytest_llmeval.errors import LlmEvalError, MissingData
+from pytest_llmeval.errors import LlmEvalError, MissingData, MissingFiles
 from pytest_llmeval.records import Question
 
 
@@ -94,7 +94,7 @@ def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -
         needed += [root / benchmark.prompt_file(subject.key) for subject in subjects]
     missing = [path for path in needed if not path.is_file()]
     if missing:
-        raise LlmEvalError(
+        raise MissingFiles(
             f"--llm-data-dir: {missing[0]} not found ({len(missing)} file(s) missing); "
             f"restore the data or list the subjects to run in a suite file"
         )
