@@ -27,6 +27,7 @@ class Subject:
     keywords: tuple[str, ...] = ()
     weight: int = 1  # for weighted_average groups (MMLU's official test size)
     scoring: str = ""  # a rule of scoring.RULES for this subject alone (custom datasets); "" = the config's
+    note: str = ""  # a fact about its number that its row shows (GAOKAO-Bench's cloze papers: always 0)
 
 
 @dataclass(frozen=True, slots=True)

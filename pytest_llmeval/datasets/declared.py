@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pytest_llmeval.datasets.code_problems import MBPP_ROUNDS
+from pytest_llmeval.datasets.gaokao import gaokao_plain, gaokao_round
 from pytest_llmeval.datasets.gsm8k import GSM8K_ROUNDS
 from pytest_llmeval.datasets.math_problems import MATH_ROUNDS
 from pytest_llmeval.datasets.templates import ICE_TOKEN, InferConfig, Mode, Rounds, Template, Turn
@@ -238,6 +239,9 @@ DECLARED: tuple[Declared, ...] = (
     # Scored by running the program each completion makes (judging/programs.py), never in this process.
     Declared("humaneval_gen_8e312c", "humaneval_gen", "humaneval", "gen", "humaneval", humaneval_gen, True),
     Declared("mbpp_gen_1e1056", "mbpp_gen", "mbpp", "gen", "mbpp", mbpp_gen, True),
+    # Each paper is scored by its own kind's rule (Subject.scoring); no short alias in 0.2.4.
+    Declared("GaokaoBench_no_subjective_gen_d21e37", None, "gaokao", "gen", None, gaokao_plain, True),
+    Declared("GaokaoBench_no_subjective_gen_4c31db", None, "gaokao", "gen", None, gaokao_round, True),
 )
 
 BY_NAME: dict[str, Declared] = {

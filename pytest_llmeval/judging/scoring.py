@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from rapidfuzz.distance import Levenshtein
 
+from pytest_llmeval.judging.gaokao import cloze as gaokao_cloze
 from pytest_llmeval.judging.reasoning import (
     bbh_freeform_postprocess,
     bbh_mcq_postprocess,
@@ -235,4 +236,6 @@ RULES: dict[str, Judge] = {
     "math": _math,
     "bbh_mcq": _bbh_mcq,
     "bbh_freeform": _bbh_freeform,
+    "gaokao_cloze": gaokao_cloze,  # always wrong (OpenCompass 0.2.4 scores cloze papers 0); the MCQ papers earn
+    # points instead: judging.gaokao.POINT_RULES
 }

@@ -21,6 +21,14 @@ class Row:
     minimum: float | None
     detail: str
     members: tuple[str, ...] = ()  # a group's subjects (their abbrs); empty for a subject row
+    points: tuple[int, int] | None = None  # (earned, possible) of a subject whose questions earn points
+    note: str = ""  # what its number means beyond the table's columns (the subject's ``note``)
+
+    @property
+    def remark(self) -> str:
+        """The points and the note a report shows beside a row's value ("" for most rows)."""
+        points = f"{self.points[0]}/{self.points[1]} points" if self.points else ""
+        return "; ".join(part for part in (points, self.note) if part)
 
     def csv_cells(self) -> list[str]:
         """The row as OpenCompass writes it: ``-`` everywhere when there is no value."""
@@ -86,7 +94,9 @@ def summarize(
                     mode=config.mode_of(benchmark.subject(key)),
                     value=result.accuracy if result else None,
                     minimum=spec.minimum(abbr),
-                    detail=f"{result.correct}/{result.total}" if result else "not run",
+                    detail=result.detail if result else "not run",
+                    points=(result.points, result.possible) if result and result.partial else None,
+                    note=benchmark.subject(key).note,
                 )
             )
         metrics = {group.name: group.metric for group in benchmark.groups}

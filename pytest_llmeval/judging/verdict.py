@@ -37,7 +37,11 @@ def subject_failure(result: SubjectResult, minimum: float | None) -> str | None:
     if not threshold_failed(result.accuracy, minimum):
         return None
     assert minimum is not None
-    line = f"{result.abbr}: accuracy {below(result.accuracy, minimum)} ({result.correct}/{result.total} correct)"
+    shown = below(result.accuracy, minimum)
+    if result.partial:  # a points score: ``GaokaoBench_…: score 40.00 < 50.00 (34/85 points)``
+        line = f"{result.abbr}: {result.metric} {shown} ({result.detail})"
+    else:
+        line = f"{result.abbr}: accuracy {shown} ({result.correct}/{result.total} correct)"
     hint = unanswered(result)
     return f"{line}; {hint}" if hint else line
 
