@@ -163,6 +163,7 @@ class SubjectItem(pytest.Item):
             ("llmeval_accuracy", round(result.accuracy, 2)),
             ("llmeval_correct", result.correct),
             ("llmeval_total", result.total),
+            *((("llmeval_points", result.points), ("llmeval_possible", result.possible)) if result.partial else ()),
         ]
         change = subject_change(state.baseline, result) if state.baseline is not None else None
         if change is not None:
