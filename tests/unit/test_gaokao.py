@@ -20,12 +20,15 @@ from pytest_llmeval.judging.baseline import read_baseline, render_baseline
 from pytest_llmeval.judging.compare import compare
 from pytest_llmeval.judging.gaokao import Marked, mark, paper_score, same_length
 from pytest_llmeval.judging.scoring import RULES
-from pytest_llmeval.judging.summary import summarize
-from pytest_llmeval.judging.verdict import subject_failure
+from pytest_llmeval.judging.summary import Row, Summary, summarize
+from pytest_llmeval.judging.verdict import Verdict, subject_failure
 from pytest_llmeval.records import Outcome, SubjectResult
-from pytest_llmeval.reports.files import results_payload
+from pytest_llmeval.reports.console import render_summary
+from pytest_llmeval.reports.files import Report, results_payload
+from pytest_llmeval.reports.html import render_html
+from pytest_llmeval.reports.markdown import render_markdown
 from pytest_llmeval.runner import evaluate_subject
-from pytest_llmeval.settings import Settings
+from pytest_llmeval.settings import Gate, Settings
 
 PLAIN, ROUND = "GaokaoBench_no_subjective_gen_d21e37", "GaokaoBench_no_subjective_gen_4c31db"
 
@@ -387,3 +390,18 @@ def test_a_baseline_entry_must_be_a_verdict_or_points(tmp_path):
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(LlmEvalError, match=r'\[points, "answer", possible\] where a question earns points'):
         read_baseline(path)
+
+
+def test_reports_show_the_points_and_the_cloze_note():
+    physics = Row("GaokaoBench_2010-2022_Physics_MCQs", "2e88f1", "score", "gen", 50.0, None, "3/6 points", (), (3, 6))
+    note = "always 0: OpenCompass 0.2.4 does not score cloze papers"
+    cloze = Row(
+        "GaokaoBench_2010-2022_Math_I_Fill-in-the-Blank", "524c10", "score", "gen", 0.0, None, "0/81", note=note
+    )
+    report = Report(Path("/runs/R"), "m", SETTINGS, Gate(), Summary((physics, cloze), ()), Verdict())
+    assert "| score | gen | 50.00 (3/6 points) |" in render_markdown(report)
+    assert "0.00 (always 0: OpenCompass 0.2.4 does not score cloze papers)" in render_markdown(report)
+    assert ">50.00 (3/6 points)</td>" in render_html(report)
+    lines = render_summary(report, color=False).splitlines()
+    assert lines[1].split()[-3:] == ["50.00", "3/6", "points"]
+    assert lines[2].split()[4] == "0.00" and lines[2].rstrip().endswith(f"0.00       {note}")
