@@ -67,6 +67,11 @@ class PairedChange:
         return self.possible or self.total
 
     @property
+    def words(self) -> tuple[str, str]:
+        """What the two flip counts are called: questions that went right→wrong and back, or lost and gained points."""
+        return ("lost points", "gained points") if self.possible else ("right→wrong", "wrong→right")
+
+    @property
     def delta(self) -> float:
         """Change in accuracy points (0-100 scale, as OpenCompass prints it)."""
         return (self.after - self.before) / self.out_of * 100 if self.total else 0.0

@@ -130,9 +130,10 @@ def p_text(p: float) -> str:
 def change_line(row: RowChange) -> str:
     """``ceval: 40.39 → 36.10 (-4.29 pts, 31 right→wrong, 9 wrong→right, p=0.0006)``; p is Holm-adjusted."""
     change = row.change
+    worse, better = change.words
     return (
-        f"{row.name}: {row.before:.2f} → {row.after:.2f} ({row.delta:+.2f} pts, {change.right_to_wrong} right→wrong, "
-        f"{change.wrong_to_right} wrong→right, p={p_text(row.p_adjusted)})"
+        f"{row.name}: {row.before:.2f} → {row.after:.2f} ({row.delta:+.2f} pts, {change.right_to_wrong} {worse}, "
+        f"{change.wrong_to_right} {better}, p={p_text(row.p_adjusted)})"
     )
 
 

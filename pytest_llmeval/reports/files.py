@@ -253,6 +253,8 @@ def flip_records(run_dir: Path, model: str, flips: Sequence[Flip]) -> list[dict]
                 "prediction": flip.prediction,
                 "prompt": prompt,
                 "key": flip.key,
+                # A question that earns points: (baseline's, now, possible).
+                **({"points": list(flip.points)} if flip.points is not None else {}),
             }
         )
     return records

@@ -73,7 +73,7 @@ def render_markdown(report: Report) -> str:
             lines += ["", "### Largest drops", ""]
             lines += [
                 f"- {cell(r.name)}: {r.before:.2f} → {r.after:.2f} ({r.delta:+.2f} pts, "
-                f"{r.change.right_to_wrong} right→wrong, {r.change.wrong_to_right} wrong→right)"
+                f"{r.change.right_to_wrong} {r.change.words[0]}, {r.change.wrong_to_right} {r.change.words[1]})"
                 for r in worst[:WORST]
             ]
         if comparison.notes:

@@ -21,10 +21,10 @@ from pytest_llmeval.judging.compare import compare
 from pytest_llmeval.judging.gaokao import Marked, mark, paper_score, same_length
 from pytest_llmeval.judging.scoring import RULES
 from pytest_llmeval.judging.summary import Row, Summary, summarize
-from pytest_llmeval.judging.verdict import Verdict, subject_failure
+from pytest_llmeval.judging.verdict import Verdict, change_line, subject_failure
 from pytest_llmeval.records import Outcome, SubjectResult
 from pytest_llmeval.reports.console import render_summary
-from pytest_llmeval.reports.files import Report, results_payload
+from pytest_llmeval.reports.files import Report, flip_records, results_payload
 from pytest_llmeval.reports.html import render_html
 from pytest_llmeval.reports.markdown import render_markdown
 from pytest_llmeval.runner import evaluate_subject
@@ -368,6 +368,8 @@ def test_baseline_holds_points_and_compares_them(tmp_path):
     assert (change.right_to_wrong, change.wrong_to_right, change.p_value) == (1, 1, 1.0)
     assert (row_.before, row_.after, row_.delta) == (50.0, 50.0, 0.0)
     assert sorted(flip.direction for flip in comparison.flips) == ["1→2 of 2 points", "2→1 of 2 points"]
+    records = flip_records(tmp_path, "m", comparison.flips)  # no predictions files here: prompts stay empty
+    assert sorted(r["points"] for r in records) == [[1, 2, 2], [2, 1, 2]]
 
 
 def test_a_points_drop_is_a_loss(tmp_path):
@@ -379,6 +381,9 @@ def test_a_points_drop_is_a_loss(tmp_path):
     row_ = compare(read_baseline(path), [spec], {after.abbr: after}, SETTINGS).row(after.abbr)
     assert (row_.change.right_to_wrong, row_.change.wrong_to_right) == (2, 0)
     assert row_.delta == pytest.approx((1 - 3) / 6 * 100)
+    assert change_line(row_) == (
+        "GaokaoBench_2010-2022_Physics_MCQs: 50.00 → 16.67 (-33.33 pts, 2 lost points, 0 gained points, p=0.5000)"
+    )
 
 
 def test_a_baseline_entry_must_be_a_verdict_or_points(tmp_path):
