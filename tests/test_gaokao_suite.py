@@ -88,3 +88,28 @@ def test_all_18_papers_on_the_real_data(project, run_llm, silent_model, last_run
         first["origin_prompt"].startswith("请你做一道物理选择题。\n请你一步一步思考")
         and "1. （6 分)" in first["origin_prompt"]
     )
+
+
+def test_the_round_config_is_chat_wrapped_under_a_chat_template(project, run_llm, silent_model, last_run):
+    (project.path / "llmeval_sample.toml").unlink()
+    (project.path / "shared-data").symlink_to(DATA, target_is_directory=True)
+    result = run_llm(
+        silent_model,
+        *("--llm-data-dir=shared-data", "--llm-limit", "1", "--llm-max-seq-len", "1152"),
+        *("--llm-preset", "hf_internlm2_chat_1_8b", "--llm-datasets", "GaokaoBench_no_subjective_gen_4c31db"),
+        *("-k", "Physics or Math_I_Fill"),
+    )
+    assert result.ret == 0, result.stdout.str()
+    run = last_run()
+    csv = next((run / "summary").glob("summary_*.csv")).read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[:2] for line in csv[1:]] == [
+        ["GaokaoBench_2010-2022_Physics_MCQs", "8a0c30"],
+        ["GaokaoBench_2010-2022_Math_I_Fill-in-the-Blank", "9dd6c7"],
+        ["GaokaoBench", "-"],  # Physics alone: its weighted average
+    ]
+    folder = next((run / "predictions").iterdir())
+    physics = json.loads((folder / "GaokaoBench_2010-2022_Physics_MCQs.json").read_text(encoding="utf-8"))
+    prompt = physics["0"]["origin_prompt"]
+    assert prompt.startswith("<|im_start|>user\n请你做一道物理选择题。\n") and prompt.endswith(
+        "<|im_end|>\n<|im_start|>assistant\n"
+    )
