@@ -102,13 +102,28 @@ class Outcome:
     # Code suites: what the program made of this completion did in its sandbox: "passed", "failed: <the
     # exception's last line>", "timed out" or "killed: <why>" ("" where nothing ran).
     ran: str = ""
+    # Partial credit (GAOKAO-Bench): the points this question earned of the ``possible`` it was worth. A question
+    # that is only right or wrong has ``possible`` 0 and counts as 1 or 0 of 1.
+    points: int = 0
+    possible: int = 0
 
     @property
     def correct(self) -> bool:
+        """Right, or (with points) worth every point it could earn."""
+        if self.possible:
+            return self.points == self.possible
         return self.answer == self.gold if self.judged is None else self.judged
 
+    @property
+    def earned(self) -> tuple[int, int]:
+        """(points earned, points possible); a right-or-wrong question is worth 1."""
+        return (self.points, self.possible) if self.possible else (int(self.correct), 1)
+
     def to_json(self) -> dict:
-        return {**asdict(self), "correct": self.correct}
+        data = {**asdict(self), "correct": self.correct}
+        if not self.possible:  # right-or-wrong records stay as they always were
+            del data["points"], data["possible"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> Outcome:
@@ -125,6 +140,8 @@ class Outcome:
             key=data.get("key", ""),
             stopped=data.get("stopped", False),
             ran=data.get("ran", ""),
+            points=data.get("points", 0),
+            possible=data.get("possible", 0),
         )
 
 
@@ -165,13 +182,34 @@ class SubjectResult:
         return sum(o.truncated for o in self.outcomes)
 
     @property
+    def partial(self) -> bool:
+        """Whether its questions earn points (partial credit) rather than being right or wrong."""
+        return any(o.possible for o in self.outcomes)
+
+    @property
+    def points(self) -> int:
+        return sum(o.earned[0] for o in self.outcomes)
+
+    @property
+    def possible(self) -> int:
+        return sum(o.earned[1] for o in self.outcomes)
+
+    @property
+    def detail(self) -> str:
+        """``19/49`` correct, or ``34/50 points`` where questions earn points."""
+        return f"{self.points}/{self.possible} points" if self.partial else f"{self.correct}/{self.total}"
+
+    @property
     def accuracy(self) -> float:
-        """The percentage of correct answers, computed in the order of operations of the config's evaluator.
+        """The percentage of correct answers (of points, with partial credit), computed in the order of operations
+        of the config's evaluator.
 
         AccEvaluator takes mean * 100, Gsm8kEvaluator, MATHEvaluator and BBH's 100 * correct / count; the
         floats can differ in the last bits (9/19: 47.368421052631575 against ...58), and results files hold
-        them whole.
+        them whole. GAOKAO-Bench's evaluator sums points over the paper: earned / possible * 100.
         """
+        if self.partial:
+            return percentage(self.points, self.possible, self.percent_of_count)
         return percentage(self.correct, self.total, self.percent_of_count)
 
     def to_json(self) -> dict:
@@ -185,6 +223,7 @@ class SubjectResult:
             "correct": self.correct,
             "total": self.total,
             "truncated": self.truncated,
+            **({"points": self.points, "possible": self.possible} if self.partial else {}),
             "seconds": self.seconds,
             "worker": self.worker,
             "metric": self.metric,

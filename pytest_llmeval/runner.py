@@ -13,6 +13,7 @@ from pytest_llmeval.backends.protocol import Backend
 from pytest_llmeval.datasets.plan import SubjectPlan
 from pytest_llmeval.datasets.templates import Piece, flatten_chatml, flatten_plain, render_pieces
 from pytest_llmeval.faults import out_of_memory
+from pytest_llmeval.judging.gaokao import POINT_RULES
 from pytest_llmeval.judging.programs import CODE_RULES, judge_programs
 from pytest_llmeval.judging.reasoning import bot_turn
 from pytest_llmeval.judging.scoring import GOLD_EQUALITY, RULES
@@ -150,7 +151,12 @@ def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch:
             on_batch(len(predictions))
     stops = stop is not None and getattr(backend, "stops_early", False)
     answers = [bot_turn(prediction) if cut else prediction for prediction in predictions]
-    if rule in CODE_RULES:
+    marks = [(0, 0)] * len(answers)  # (points, possible) where questions earn points (GAOKAO-Bench)
+    if rule in POINT_RULES:
+        marked = [POINT_RULES[rule](answer, question) for answer, question in zip(answers, plan.questions, strict=True)]
+        judged = [(m.answer, m.points == m.possible, "") for m in marked]
+        marks = [(m.points, m.possible) for m in marked]
+    elif rule in CODE_RULES:
         # Judged by running each completion's program in the sandbox: (code, verdict, outcome) per question.
         judged = [
             (j.answer, j.passed, j.ran) for j in judge_programs(rule, plan.questions, answers, settings.allow_code_exec)
@@ -160,8 +166,8 @@ def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch:
             (*RULES[rule](answer, question), "") for answer, question in zip(answers, plan.questions, strict=True)
         ]
     outcomes = []
-    for question, prompt, prediction, (answer, correct, ran) in zip(
-        plan.questions, prompts, predictions, judged, strict=True
+    for question, prompt, prediction, (answer, correct, ran), (points, possible) in zip(
+        plan.questions, prompts, predictions, judged, marks, strict=True
     ):
         outcomes.append(
             Outcome(
@@ -177,6 +183,8 @@ def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch:
                 key=question.key,
                 stopped=stops and stop.reached(prediction),  # type: ignore[union-attr]
                 ran=ran,
+                points=points,
+                possible=possible,
             )
         )
     return outcomes, prompts, path

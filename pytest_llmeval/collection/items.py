@@ -167,6 +167,8 @@ class SubjectItem(pytest.Item):
                 ("llmeval_correct", result.correct),
             ]
         self.user_properties.append(("llmeval_total", result.total))
+        if result.partial:
+            self.user_properties += [("llmeval_points", result.points), ("llmeval_possible", result.possible)]
         compared = state.baseline is not None and result.answered
         change = subject_change(state.baseline, result) if compared else None  # type: ignore[arg-type]
         if change is not None:

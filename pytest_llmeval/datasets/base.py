@@ -34,6 +34,7 @@ class Subject:
     # Why that split may be absent, and what to do: with it, missing files make the item not run (with this
     # reason) instead of stopping the run; "" = its files are required.
     if_absent: str = ""
+    note: str = ""  # a fact about its number that its row shows (GAOKAO-Bench's cloze papers: always 0)
 
     @property
     def file(self) -> str:

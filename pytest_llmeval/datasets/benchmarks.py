@@ -6,7 +6,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from pytest_llmeval.datasets import bbh, ceval, ceval_core, choices, code_problems, gsm8k, math_problems, theoremqa
+from pytest_llmeval.datasets import (
+    bbh,
+    ceval,
+    ceval_core,
+    choices,
+    code_problems,
+    gaokao,
+    gsm8k,
+    math_problems,
+    theoremqa,
+)
 from pytest_llmeval.datasets.base import Benchmark, Group, Subject
 from pytest_llmeval.datasets.cmmlu import CMMLU_GROUPS, CMMLU_SUBJECTS
 from pytest_llmeval.datasets.mmlu import MMLU_GROUPS, MMLU_SUBJECTS
@@ -248,6 +258,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         *(HELLASWAG, ARC_C, ARC_E, WINOGRANDE, PIQA, SIQA, RACE, BOOLQ),
         *(HUMANEVAL, MBPP),
         THEOREMQA,
+        gaokao.benchmark(),
     )
 }
 # Configs whose OpenCompass loader differs from the family's (hellaswagDataset_V2, winograndeDataset_V2): the same

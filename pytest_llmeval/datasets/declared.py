@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pytest_llmeval.datasets import core_choices as core
 from pytest_llmeval.datasets.ceval_core import ceval_ppl_plain, cmmlu_ppl_plain
 from pytest_llmeval.datasets.code_problems import MBPP_ROUNDS
+from pytest_llmeval.datasets.gaokao import gaokao_plain, gaokao_round
 from pytest_llmeval.datasets.gsm8k import GSM8K_ROUNDS
 from pytest_llmeval.datasets.math_problems import MATH_ROUNDS
 from pytest_llmeval.datasets.math_v2 import math_evaluatorv2_gen_9d2049, math_evaluatorv2_gen_cecb31
@@ -262,6 +263,9 @@ DECLARED: tuple[Declared, ...] = (
     Declared("ceval_gen_2daf24", None, "ceval", "gen", "first_capital", ceval_gen),  # renders and hashes as 5f30c7
     Declared("ceval_ppl_93e5ce", None, "ceval", "ppl", None, ceval_ppl),  # renders and hashes as 578f8d
     Declared("cmmlu_ppl_041cbf", None, "cmmlu", "ppl", None, cmmlu_ppl_plain),
+    # Each paper is scored by its own kind's rule (Subject.scoring); no short alias in 0.2.4.
+    Declared("GaokaoBench_no_subjective_gen_d21e37", None, "gaokao", "gen", None, gaokao_plain, True),
+    Declared("GaokaoBench_no_subjective_gen_4c31db", None, "gaokao", "gen", None, gaokao_round, True),
 )
 
 BY_NAME: dict[str, Declared] = {

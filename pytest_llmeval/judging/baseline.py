@@ -2,8 +2,9 @@
 
 A baseline holds no prompts and no model output beyond each question's extracted answer: per subject, the
 dataset config and version hash it ran with, and for every question (keyed by ``Question.key``, a
-fingerprint of its content) whether it was right and what was extracted. Keys are sorted and lists kept on
-one line, so a re-saved baseline diffs question by question in a pull request.
+fingerprint of its content) whether it was right and what was extracted: ``[1, "B"]``. A question that earns
+points (GAOKAO-Bench) holds its points, the answer and the points it was worth: ``[1, "B", 2]``. Keys are
+sorted and lists kept on one line, so a re-saved baseline diffs question by question in a pull request.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,13 @@ class BaselineSubject:
     version: str
     accuracy: float
     answers: Mapping[str, tuple[bool, str]]  # question key -> (correct, extracted answer)
+    marks: Mapping[str, tuple[int, int]] = field(
+        default_factory=dict
+    )  # key -> (points, possible), where it earns points
+
+    def earned(self, key: str) -> tuple[int, int]:
+        """A question's (points, possible): a right-or-wrong one is 1 or 0 of 1."""
+        return self.marks.get(key) or (int(self.answers[key][0]), 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +76,8 @@ def baseline_json(settings: Settings, results: Iterable[SubjectResult], run_id: 
             "accuracy": round(result.accuracy, 6),
             "correct": result.correct,
             "total": result.total,
-            "questions": {o.key: [int(o.correct), o.answer[:ANSWER_CHARS]] for o in result.outcomes},
+            **({"points": result.points, "possible": result.possible} if result.partial else {}),
+            "questions": {o.key: _question(o.correct, o.answer, o.points, o.possible) for o in result.outcomes},
         }
     return {
         "format": FORMAT,
@@ -79,6 +88,12 @@ def baseline_json(settings: Settings, results: Iterable[SubjectResult], run_id: 
         "settings": {name: everything[name] for name in COMPARED_SETTINGS},
         "subjects": subjects,
     }
+
+
+def _question(correct: bool, answer: str, points: int, possible: int) -> list:
+    if possible:
+        return [points, answer[:ANSWER_CHARS], possible]
+    return [int(correct), answer[:ANSWER_CHARS]]
 
 
 def dump(data: Any, indent: int = 0) -> str:
@@ -159,12 +174,19 @@ def _subject(abbr: str, raw: Any) -> BaselineSubject:
     if not isinstance(raw, dict):
         raise _Malformed(f"subjects.{abbr} should be an object")
     where = f"subjects.{abbr}."
-    answers = {}
+    answers, marks = {}, {}
     for key, entry in _mapping(raw, "questions", where).items():
-        valid = isinstance(entry, list) and len(entry) == 2 and entry[0] in (0, 1) and isinstance(entry[1], str)
-        if not _KEY.fullmatch(key) or not valid:
-            raise _Malformed(f'{where}questions.{key} should be a 16-digit key and [0 or 1, "answer"]')
-        answers[key] = (bool(entry[0]), entry[1])
+        if not _KEY.fullmatch(key) or not (_verdict(entry) or _points(entry)):
+            raise _Malformed(
+                f'{where}questions.{key} should be a 16-digit key and [0 or 1, "answer"] (or [points, "answer", '
+                "possible] where a question earns points)"
+            )
+        if len(entry) == 3:
+            points, answer, possible = entry
+            marks[key] = (points, possible)
+            answers[key] = (points == possible, answer)  # right: every point it was worth
+        else:
+            answers[key] = (bool(entry[0]), entry[1])
     accuracy = raw.get("accuracy")
     if not isinstance(accuracy, (int, float)):
         raise _Malformed(f"{where}accuracy should be a number")
@@ -174,4 +196,17 @@ def _subject(abbr: str, raw: Any) -> BaselineSubject:
         version=_text(raw, "version", where),
         accuracy=float(accuracy),
         answers=answers,
+        marks=marks,
     )
+
+
+def _verdict(entry: Any) -> bool:
+    return isinstance(entry, list) and len(entry) == 2 and entry[0] in (0, 1) and isinstance(entry[1], str)
+
+
+def _points(entry: Any) -> bool:
+    if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[1], str)):
+        return False
+    points, possible = entry[0], entry[2]
+    whole = all(isinstance(n, int) and not isinstance(n, bool) for n in (points, possible))
+    return whole and 0 <= points <= possible and possible > 0

@@ -39,7 +39,7 @@ class RowChange:
 
 @dataclass(frozen=True, slots=True)
 class Flip:
-    """A question whose verdict changed since the baseline."""
+    """A question whose verdict (or points) changed since the baseline."""
 
     subject: str
     index: int  # position in this run's predictions file
@@ -48,10 +48,13 @@ class Flip:
     before: str  # the baseline's extracted answer
     after: str  # this run's extracted answer
     prediction: str  # this run's raw output
-    fixed: bool  # wrong in the baseline, right now
+    fixed: bool  # wrong in the baseline, right now (more points now)
+    points: tuple[int, int, int] | None = None  # (baseline's, now, possible) where the question earns points
 
     @property
     def direction(self) -> str:
+        if self.points is not None:
+            return f"{self.points[0]}→{self.points[1]} of {self.points[2]} points"
         return "wrong→right" if self.fixed else "right→wrong"
 
 
@@ -78,7 +81,7 @@ def compare(
     notes = _settings_notes(baseline, settings)
     subject_rows: list[RowChange] = []
     flips: list[Flip] = []
-    pairs: dict[str, tuple[list[bool], list[bool]]] = {}
+    pairs: dict[str, Pair] = {}
     ran = [spec.config.benchmark.abbr(key) for spec in specs for key in spec.subjects]
     # In table order; a split without answers has nothing to compare.
     for abbr in (abbr for abbr in ran if abbr in results and results[abbr].answered):
@@ -105,7 +108,7 @@ def compare(
                 if metrics[name] == "weighted_average"
                 else 1
                 if metrics[name] == "naive_average"
-                else row.change.total  # a pooled row (MATH's): every paired question counts once
+                else row.change.out_of  # a pooled row (MATH's): every paired question counts once
                 for key, row in zip(members, rows)
             ]
             before = sum(r.before * w for r, w in zip(rows, weights)) / sum(weights)
@@ -144,13 +147,17 @@ def subject_change(baseline: Baseline, result: SubjectResult) -> RowChange | Non
 
 def _row(name: str, kind: str, change: PairedChange) -> RowChange:
     """A row valued by its paired questions alone: accuracy over the questions both sides answered."""
-    return RowChange(name, kind, change.before / change.total * 100, change.after / change.total * 100, change)
+    before, after = (value / change.out_of * 100 for value in (change.before, change.after))
+    return RowChange(name, kind, before, after, change)
 
 
-def _pair(
-    baseline: Baseline, result: SubjectResult, notes: list[str], flips: list[Flip]
-) -> tuple[list[bool], list[bool]] | None:
-    """This subject's paired verdicts (baseline, now), or None with a note saying why it is not compared."""
+# A subject's paired questions: values before and now (verdicts, or points), and the points each is worth (None
+# where every question is right or wrong).
+Pair = tuple[list[int], list[int], list[int] | None]
+
+
+def _pair(baseline: Baseline, result: SubjectResult, notes: list[str], flips: list[Flip]) -> Pair | None:
+    """This subject's paired verdicts or points (baseline, now), or None with a note saying why it is not compared."""
     old = baseline.subjects.get(result.abbr)
     if old is None:
         notes.append(f"{result.abbr}: not in the baseline (a new subject): not compared")
@@ -175,9 +182,14 @@ def _pair(
         )
     if not common:
         return None
-    before = [old.answers[key][0] for key in common]
-    after = [now[key].correct for key in common]
-    for key, was, is_ in zip(common, before, after):
+    partial = result.partial or bool(old.marks)
+    marks = [(old.earned(key), now[key].earned) for key in common]
+    if partial:
+        # Points question by question; the baseline's worth of a question is its own (its gold is the same).
+        before, after = [then[0] for then, _ in marks], [points[0] for _, points in marks]
+    else:
+        before, after = [int(old.answers[key][0]) for key in common], [int(now[key].correct) for key in common]
+    for key, was, is_, (then, points) in zip(common, before, after, marks):
         if was != is_:
             outcome = now[key]
             flips.append(
@@ -189,14 +201,19 @@ def _pair(
                     before=old.answers[key][1],
                     after=outcome.answer,
                     prediction=outcome.prediction,
-                    fixed=is_,
+                    fixed=is_ > was,
+                    points=(then[0], points[0], points[1]) if partial else None,
                 )
             )
-    return before, after
+    return before, after, [points[1] for _, points in marks] if partial else None
 
 
-def _pooled(pairs: Mapping[str, tuple[list[bool], list[bool]]], abbrs: Sequence[str]) -> PairedChange:
-    return paired([v for a in abbrs for v in pairs[a][0]], [v for a in abbrs for v in pairs[a][1]])
+def _pooled(pairs: Mapping[str, Pair], abbrs: Sequence[str]) -> PairedChange:
+    """Every member's paired questions as one test; where some earn points, the others count 1 or 0 of 1."""
+    worth = None
+    if any(pairs[a][2] is not None for a in abbrs):
+        worth = [v for a in abbrs for v in (pairs[a][2] or [1] * len(pairs[a][0]))]
+    return paired([v for a in abbrs for v in pairs[a][0]], [v for a in abbrs for v in pairs[a][1]], worth)
 
 
 def _settings_notes(baseline: Baseline, settings: Settings) -> list[str]:

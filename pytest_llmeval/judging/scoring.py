@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from rapidfuzz.distance import Levenshtein
 
+from pytest_llmeval.judging.gaokao import cloze as gaokao_cloze
 from pytest_llmeval.judging.postprocess_v2 import judge_math_v2, judge_theoremqa
 from pytest_llmeval.judging.reasoning import (
     bbh_freeform_postprocess,
@@ -238,4 +239,6 @@ RULES: dict[str, Judge] = {
     "bbh_freeform": _bbh_freeform,
     "math_v2": judge_math_v2,
     "theoremqa": judge_theoremqa,
+    "gaokao_cloze": gaokao_cloze,  # always wrong (OpenCompass 0.2.4 scores cloze papers 0); the MCQ papers earn
+    # points instead: judging.gaokao.POINT_RULES
 }

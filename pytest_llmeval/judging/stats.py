@@ -47,32 +47,50 @@ def holm(p_values: Sequence[float]) -> list[float]:
 
 @dataclass(frozen=True, slots=True)
 class PairedChange:
-    """Two runs over the same questions: accuracies before and after, the flips each way, and the p-value."""
+    """Two runs over the same questions: accuracies before and after, the flips each way, and the p-value.
+
+    Where questions earn points (GAOKAO-Bench), ``before`` and ``after`` are points, ``possible`` the points the
+    questions are worth, and a question whose points went down counts as ``right_to_wrong`` (up:
+    ``wrong_to_right``); the test is the same sign test over the questions that changed.
+    """
 
     total: int
-    before: int  # correct in the baseline
-    after: int  # correct now
+    before: int  # correct (points) in the baseline
+    after: int  # correct (points) now
     right_to_wrong: int
     wrong_to_right: int
+    possible: int = 0  # points the questions are worth; 0: each is right or wrong, worth 1
+
+    @property
+    def out_of(self) -> int:
+        """What ``before`` and ``after`` are counted out of: the questions, or their points."""
+        return self.possible or self.total
+
+    @property
+    def words(self) -> tuple[str, str]:
+        """What the two flip counts are called: questions that went right→wrong and back, or lost and gained points."""
+        return ("lost points", "gained points") if self.possible else ("right→wrong", "wrong→right")
 
     @property
     def delta(self) -> float:
         """Change in accuracy points (0-100 scale, as OpenCompass prints it)."""
-        return (self.after - self.before) / self.total * 100 if self.total else 0.0
+        return (self.after - self.before) / self.out_of * 100 if self.total else 0.0
 
     @property
     def p_value(self) -> float:
         return mcnemar_exact(self.right_to_wrong, self.wrong_to_right)
 
 
-def paired(before: Sequence[bool], after: Sequence[bool]) -> PairedChange:
-    """Compare per-question correctness of the same questions, in the same order."""
+def paired(before: Sequence[int], after: Sequence[int], possible: Sequence[int] | None = None) -> PairedChange:
+    """Compare the same questions, in the same order: each one's correctness (a bool), or its points of
+    ``possible``; a question counts as a loss when its value went down, a gain when it went up."""
     if len(before) != len(after):
         raise ValueError(f"{len(before)} questions before, {len(after)} after: compare the same questions")
     return PairedChange(
         total=len(before),
         before=sum(before),
         after=sum(after),
-        right_to_wrong=sum(b and not a for b, a in zip(before, after)),
-        wrong_to_right=sum(a and not b for b, a in zip(before, after)),
+        right_to_wrong=sum(a < b for b, a in zip(before, after)),
+        wrong_to_right=sum(a > b for b, a in zip(before, after)),
+        possible=sum(possible) if possible is not None else 0,
     )

@@ -112,6 +112,9 @@ def bbh_freeform_fixed(text: str) -> bool:
 # - theoremqa (TheoremQA_postprocess_v2): the answer is read from the last line, which any later line replaces.
 # (HumanEval's and MBPP's postprocessors are no scoring rules here; they would not qualify either: both first try
 # eval() on the whole text, and a later code fence switches them to code-block extraction.)
+# - GAOKAO-Bench's rules (judging.gaokao): single choice reads the *last* A-D of the whole text, multiple choice the
+#   last 10 characters (without a tag), the others the first few capitals or a count of 【答案】 tags that one more tag
+#   changes; later text can always change each of them, and the cloze papers score 0 whatever is written.
 STOPS: dict[str, StopRule] = {
     "first_capital": StopRule("first_capital", first_capital_fixed),
     "gsm8k": StopRule("gsm8k", gsm8k_fixed),

@@ -22,6 +22,14 @@ class Row:
     detail: str
     members: tuple[str, ...] = ()  # a group's subjects (their abbrs); empty for a subject row
     unscored: bool = False  # ran, but its split has no answers: no value, and nothing to gate
+    points: tuple[int, int] | None = None  # (earned, possible) of a subject whose questions earn points
+    note: str = ""  # what its number means beyond the table's columns (the subject's ``note``)
+
+    @property
+    def remark(self) -> str:
+        """The points and the note a report shows beside a row's value ("" for most rows)."""
+        points = f"{self.points[0]}/{self.points[1]} points" if self.points else ""
+        return "; ".join(part for part in (points, self.note) if part)
 
     def csv_cells(self) -> list[str]:
         """The row as OpenCompass writes it: ``-`` everywhere when there is no value (an unscored row keeps its
@@ -93,6 +101,8 @@ def summarize(
                     minimum=spec.minimum(abbr),
                     detail=_detail(result),
                     unscored=unscored,
+                    points=(result.points, result.possible) if result and result.partial else None,
+                    note=benchmark.subject(key).note,
                 )
             )
         metrics = {group.name: group.metric for group in benchmark.groups}
@@ -138,7 +148,7 @@ def _detail(result: SubjectResult | None) -> str:
         return "not run"
     if not result.answered:
         return f"no answers: {result.total} prediction(s) kept, not scored"
-    return f"{result.correct}/{result.total}"
+    return result.detail
 
 
 def _average(ran: Sequence[tuple[SubjectResult, int]], metric: str) -> float:

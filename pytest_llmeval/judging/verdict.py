@@ -37,7 +37,11 @@ def subject_failure(result: SubjectResult, minimum: float | None) -> str | None:
     if not result.answered or not threshold_failed(result.accuracy, minimum):
         return None
     assert minimum is not None
-    line = f"{result.abbr}: accuracy {below(result.accuracy, minimum)} ({result.correct}/{result.total} correct)"
+    shown = below(result.accuracy, minimum)
+    if result.partial:  # a points score: ``GaokaoBench_…: score 40.00 < 50.00 (34/85 points)``
+        line = f"{result.abbr}: {result.metric} {shown} ({result.detail})"
+    else:
+        line = f"{result.abbr}: accuracy {shown} ({result.correct}/{result.total} correct)"
     hint = unanswered(result)
     return f"{line}; {hint}" if hint else line
 
@@ -128,9 +132,10 @@ def p_text(p: float) -> str:
 def change_line(row: RowChange) -> str:
     """``ceval: 40.39 → 36.10 (-4.29 pts, 31 right→wrong, 9 wrong→right, p=0.0006)``; p is Holm-adjusted."""
     change = row.change
+    worse, better = change.words
     return (
-        f"{row.name}: {row.before:.2f} → {row.after:.2f} ({row.delta:+.2f} pts, {change.right_to_wrong} right→wrong, "
-        f"{change.wrong_to_right} wrong→right, p={p_text(row.p_adjusted)})"
+        f"{row.name}: {row.before:.2f} → {row.after:.2f} ({row.delta:+.2f} pts, {change.right_to_wrong} {worse}, "
+        f"{change.wrong_to_right} {better}, p={p_text(row.p_adjusted)})"
     )
 
 

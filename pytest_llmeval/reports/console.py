@@ -58,6 +58,8 @@ def render_summary(report: Report, color: bool) -> str:
             status = "[green]ok[/green]"
         else:
             status = ""
+        if row.value is not None and row.remark:  # the points behind a score, or what a score means
+            status = " ".join(part for part in (status, f"[dim]{escape(row.remark)}[/dim]") if part)
         table.add_row(*cells, status, style="red" if failed else None)
     return _print(table, color)
 

@@ -185,6 +185,8 @@ def run_record(report: Report, results: Sequence[SubjectResult], workers: Sequen
                 "mode": row.mode,
                 "value": row.value,
                 "minimum": row.minimum,
+                **({"points": row.points[0], "possible": row.points[1]} if row.points else {}),
+                **({"note": row.note} if row.note else {}),
                 **(_change_record(changes[row.name]) if row.name in changes else {}),
                 "failed": row.name in verdict.failed_rows,
             }
@@ -201,6 +203,7 @@ def _change_record(row: RowChange) -> dict:
         "compared_value": row.after,
         "delta": row.delta,
         "paired": change.total,
+        **({"paired_points": change.possible} if change.possible else {}),
         "right_to_wrong": change.right_to_wrong,
         "wrong_to_right": change.wrong_to_right,
         "p": change.p_value,
@@ -250,15 +253,19 @@ def flip_records(run_dir: Path, model: str, flips: Sequence[Flip]) -> list[dict]
                 "prediction": flip.prediction,
                 "prompt": prompt,
                 "key": flip.key,
+                # A question that earns points: (baseline's, now, possible).
+                **({"points": list(flip.points)} if flip.points is not None else {}),
             }
         )
     return records
 
 
 def results_payload(result: SubjectResult) -> dict[str, float | int]:
-    """A subject's results file as its evaluator writes it: ``{metric: value}``; MBPP's four counts come first."""
+    """A subject's results file as its evaluator writes it: ``{metric: value}``; MBPP's four counts come first;
+    where questions earn points, the points earned and possible follow."""
     counts = mbpp_counts(result.outcomes) if result.config == MBPP_CONFIG else {}
-    return {**counts, result.metric: result.accuracy}
+    points = {"points": result.points, "possible": result.possible} if result.partial else {}
+    return {**counts, result.metric: result.accuracy, **points}
 
 
 def write_run_files(report: Report, results: Mapping[str, SubjectResult], workers: Sequence[WorkerStats]) -> list[Path]:

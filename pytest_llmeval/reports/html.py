@@ -51,6 +51,12 @@ def _td(value: object, *, number: float | None = None, css: str = "") -> str:
     return f"<td{attrs}{f' class={chr(34)}{classes}{chr(34)}' if classes else ''}>{escape(str(value))}</td>"
 
 
+def _worse(flip: dict) -> bool:
+    """A flip that lost: right→wrong, or fewer points than in the baseline."""
+    points = flip.get("points")
+    return points[1] < points[0] if points else flip["direction"] == "right→wrong"
+
+
 def _sign(value: float) -> str:
     return "neg" if value < 0 else "pos" if value > 0 else ""
 
@@ -103,7 +109,8 @@ def render_html(report: Report) -> str:
     for row in report.summary.rows:
         failed = row.name in verdict.failed_rows
         cells = [_td(c) for c in row.csv_cells()[:4]]
-        cells.append(_td(f"{row.value:.2f}", number=row.value) if row.value is not None else _td(row.detail))
+        shown = f"{row.value:.2f}" + (f" ({row.remark})" if row.remark else "")
+        cells.append(_td(shown, number=row.value) if row.value is not None else _td(row.detail))
         cells.append(_td(f"{row.minimum:.2f}", number=row.minimum) if row.minimum is not None else _td(""))
         if comparison:
             change = changes.get(row.name)
@@ -163,7 +170,7 @@ def render_html(report: Report) -> str:
     if report.flips:
         rows = "".join(
             f'<tr class="flip">{_td(f["subject"])}{_td(f["index"], number=f["index"])}'
-            f"{_td(f['direction'], css='neg' if f['direction'] == 'right→wrong' else 'pos')}{_td(f['gold'])}"
+            f"{_td(f['direction'], css='neg' if _worse(f) else 'pos')}{_td(f['gold'])}"
             f"{_td(f['baseline_answer'])}{_td(f['answer'])}"
             f"<td><details><summary>prompt and output</summary><pre>{escape(f['prompt'])}</pre>"
             f"<pre>{escape(f['prediction'])}</pre></details></td></tr>"

@@ -46,7 +46,8 @@ def render_markdown(report: Report) -> str:
         "|" + "---|" * (len(header) + 1),
     ]
     for row in report.summary.rows:
-        cells = [*row.csv_cells()[:4], f"{row.value:.2f}" if row.value is not None else row.detail]
+        value = f"{row.value:.2f}" + (f" ({row.remark})" if row.remark else "") if row.value is not None else row.detail
+        cells = [*row.csv_cells()[:4], value]
         cells.append(f"{row.minimum:.2f}" if row.minimum is not None else "")
         if comparison:
             cells += change_cells(changes.get(row.name))
@@ -72,7 +73,7 @@ def render_markdown(report: Report) -> str:
             lines += ["", "### Largest drops", ""]
             lines += [
                 f"- {cell(r.name)}: {r.before:.2f} → {r.after:.2f} ({r.delta:+.2f} pts, "
-                f"{r.change.right_to_wrong} right→wrong, {r.change.wrong_to_right} wrong→right)"
+                f"{r.change.right_to_wrong} {r.change.words[0]}, {r.change.wrong_to_right} {r.change.words[1]})"
                 for r in worst[:WORST]
             ]
         if comparison.notes:

@@ -48,8 +48,9 @@ def test_names_and_aliases():
     assert BY_NAME["mmlu_ppl"].name == "mmlu_ppl_ac766d"
     assert BY_NAME["cmmlu_gen"].name == "cmmlu_gen_c13365"
     assert BY_NAME["ceval_zero_shot_gen"].name == "ceval_zero_shot_gen_bd40ef"
-    # BBH scores each task by its own rule (Subject.scoring); every other gen config names one.
-    assert {d.mode for d in BY_NAME.values() if d.postprocess is None and d.family != "bbh"} == {"ppl", "ll"}
+    # BBH and GAOKAO-Bench score each subject by its own rule (Subject.scoring); every other gen config names one.
+    own_rules = ("bbh", "gaokao")
+    assert {d.mode for d in BY_NAME.values() if d.postprocess is None and d.family not in own_rules} == {"ppl", "ll"}
 
 
 def shared_table(*parts: str) -> list[dict[str, str]]:
