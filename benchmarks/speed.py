@@ -192,7 +192,8 @@ def run_floor(model: Path, config: str, data: Path, limit: int | None, out: Path
 
     import torch
 
-    from pytest_llmeval.backends.hf import HFBackend, _common_prefix, _prefix_groups
+    from pytest_llmeval.backends.hf import HFBackend
+    from pytest_llmeval.backends.hf.prefix import _common_prefix, _prefix_groups
     from pytest_llmeval.runner import build_label_prompts, build_prompts
 
     settings = settings_for(model, prefix_cache=shared)

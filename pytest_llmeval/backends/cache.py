@@ -134,12 +134,15 @@ def fingerprint(store: Store, settings: Settings, device_kind: str) -> str:
             **{name: _version(name) for name in ("torch", "transformers", "tokenizers")},
         },
         # The code that computes results: an editable install keeps its version number across edits.
-        "code": [
-            hashlib.sha256((Path(__file__).parent / name).read_bytes()).hexdigest()
-            for name in ("hf.py", "cache.py", "server.py")
-        ],
+        "code": [hashlib.sha256(path.read_bytes()).hexdigest() for path in _code_files()],
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def _code_files() -> list[Path]:
+    """The modules whose code computes results: the transformers backend's package, the cache, the server backend."""
+    here = Path(__file__).parent
+    return [*sorted((here / "hf").glob("*.py")), here / "cache.py", here / "server.py"]
 
 
 def _stop_key(stop: StopRule | None, honoured: bool) -> str | None:

@@ -1,11 +1,11 @@
 """The narrow seam between the evaluation pipeline and whatever runs the model.
 
 A backend counts tokens, renders chat prompts and generates, and says where it runs. The
-transformers implementation lives in ``hf.py``; a serving backend (an
+transformers implementation lives in ``hf/``; a serving backend (an
 OpenAI-compatible server) implements the same methods. A backend may also offer
 ``label_scores(questions, max_seq_len, batch_size, on_batch)``: every question's label
 scores at once, equal to ``perplexity`` of each label text, with shared work done once; the
-runner uses it when present (``hf.py`` runs shared prefixes once and labels in one pass).
+runner uses it when present (``hf/`` runs shared prefixes once and labels in one pass).
 Likewise ``generate_all(prompts, max_out_len, max_prompt_tokens, batch_size, on_batch, stop=None)``:
 a whole subject's generations in the prompts' order. Both generation methods take ``stop``, a
 ``records.StopRule``: a backend whose ``stops_early`` is true ends each sequence once the rule says its

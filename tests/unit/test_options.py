@@ -76,6 +76,6 @@ def test_dest_maps_option_to_ini_name():
 
 def test_dtype_names_are_the_backends_keys():
     """options validates dtype strings without importing torch; the backend must accept every one of them."""
-    from pytest_llmeval.backends.hf import _DTYPES
+    from pytest_llmeval.backends.hf.load import _DTYPES
 
     assert set(DTYPE_NAMES) == set(_DTYPES)
