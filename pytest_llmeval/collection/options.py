@@ -25,6 +25,7 @@ from pytest_llmeval.backends.hf_files import (
 )
 from pytest_llmeval.backends.presets import PRESETS, Preset
 from pytest_llmeval.datasets.configs import CONFIGS
+from pytest_llmeval.datasets.named_sets import COLLECTIONS
 from pytest_llmeval.names import name_problem
 from pytest_llmeval.settings import Gate, Settings
 
@@ -106,7 +107,10 @@ _LIST_OPTIONS: tuple[tuple[str, str, str], ...] = (
     (
         "datasets",
         "NAME",
-        f"dataset configs to run without a suite file ({', '.join(sorted({c.name for c in CONFIGS.values()}))})",
+        (
+            f"dataset configs to run without a suite file ({', '.join(sorted({c.name for c in CONFIGS.values()}))}), "
+            f"or collections of them ({', '.join(COLLECTIONS)}); full OpenCompass names work too"
+        ),
     ),
 )
 

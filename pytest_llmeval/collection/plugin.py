@@ -30,6 +30,7 @@ from pytest_llmeval.collection.session import RunState, new_run_dir
 from pytest_llmeval.datasets.benchmarks import BENCHMARKS
 from pytest_llmeval.datasets.custom_dataset import MARKER as CUSTOM_MARKER
 from pytest_llmeval.datasets.custom_dataset import CustomSource
+from pytest_llmeval.datasets.named_sets import expand
 from pytest_llmeval.datasets.plan import plan_subjects
 from pytest_llmeval.datasets.suite import SUITE_PATTERN, DatasetSpec, make_spec
 from pytest_llmeval.errors import LlmEvalError
@@ -129,7 +130,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if settings.datasets:
             data_dir = settings.data_dir if settings.evaluates else None
             # Read and check the data now: a bad data dir stops the run before any model loads.
-            specs = [make_spec("--llm-datasets", name) for name in settings.datasets]
+            # A collection (base_core, chat_core) stands for its member configs, in OpenCompass's order.
+            specs = [make_spec("--llm-datasets", name) for name in expand(settings.datasets)]
             for spec in specs:  # every declaration checked before any data file is read
                 state.declare(spec, "--llm-datasets")
                 DatasetNode.check(spec, settings)

@@ -30,6 +30,7 @@ from pytest_llmeval.datasets.base import DatasetConfig
 from pytest_llmeval.datasets.ceval_core import UNAVAILABLE
 from pytest_llmeval.datasets.configs import CONFIGS
 from pytest_llmeval.datasets.custom_dataset import CustomSource
+from pytest_llmeval.datasets.named_sets import COLLECTIONS, Collection
 from pytest_llmeval.errors import LlmEvalError
 
 if sys.version_info >= (3, 11):
@@ -96,11 +97,46 @@ def make_spec(
     if isinstance(config_name, str) and config_name in UNAVAILABLE:
         raise LlmEvalError(f"{where}: {UNAVAILABLE[config_name]}")
     if not isinstance(config_name, str) or config_name not in CONFIGS:
-        names = sorted({config.name for config in CONFIGS.values()})  # short names; hashed ones work too
+        # Short names, and the collections; full hashed names work too.
+        names = sorted({config.name for config in CONFIGS.values()} | COLLECTIONS.keys())
         close = difflib.get_close_matches(str(config_name), names, n=2)
         hint = f"did you mean {' or '.join(close)}? " if close else ""
         raise LlmEvalError(f"{where}: unknown dataset config {config_name!r}; {hint}known: {', '.join(names)}")
     return _spec_for(where, CONFIGS[config_name], subjects, thresholds, None)
+
+
+def collection_specs(where: str, collection: Collection, subjects: object, thresholds: object) -> list[DatasetSpec]:
+    """``config = "base_core"`` in a suite: one spec per member config, each given the thresholds that name its rows."""
+    if subjects is not None:
+        raise LlmEvalError(
+            f"{where}: subjects cannot be listed for the collection {collection.name}; "
+            "declare the member config whose subjects you want to narrow on its own"
+        )
+    specs = [make_spec(where, name) for name in collection.configs]
+    if thresholds is None:
+        return specs
+    if not isinstance(thresholds, dict):
+        raise LlmEvalError(f"{where}: thresholds must be a table of name = minimum accuracy")
+    claimed: set[str] = set()
+    out = []
+    for spec in specs:
+        subject_names = [spec.config.benchmark.abbr(key) for key in spec.subjects]
+        names = {*subject_names, *(name for name, _ in spec.groups())}
+        # A pattern goes to every member with a subject it matches; a name to the member that has that row.
+        own = {
+            name: value
+            for name, value in thresholds.items()
+            if name in names or (any(c in name for c in "*?[") and fnmatch.filter(subject_names, name))
+        }
+        claimed |= own.keys()
+        out.append(DatasetSpec(spec.config, spec.subjects, tuple(_expand_thresholds(where, spec, own).items())))
+    unclaimed = [name for name in thresholds if name not in claimed]
+    if unclaimed:
+        raise LlmEvalError(
+            f"{where}: threshold {unclaimed[0]!r} names no row of {collection.name} "
+            f"(its configs: {', '.join(collection.configs)}); `pytest --llm-list {collection.name}` lists them"
+        )
+    return out
 
 
 def _spec_for(
@@ -201,6 +237,11 @@ def parse_suite(path: Path) -> tuple[DatasetSpec, ...]:
             keys = ", ".join(sorted(_DATASET_KEYS | _CUSTOM_KEYS))
             raise LlmEvalError(f"{where}: unknown key {extra[0]!r}; keys are {keys}")
         source = custom_source(where, entry, path.parent) if "path" in entry else None
+        name = entry.get("config")
+        collection = COLLECTIONS.get(name) if source is None and isinstance(name, str) else None
+        if collection is not None:
+            specs += collection_specs(where, collection, entry.get("subjects"), entry.get("thresholds"))
+            continue
         specs.append(make_spec(where, entry.get("config"), entry.get("subjects"), entry.get("thresholds"), source))
     names = [spec.config.family for spec in specs]
     if len(set(names)) != len(names):

@@ -9,8 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_llmeval.backends.presets import PRESETS
+from pytest_llmeval.datasets.base import DatasetConfig
 from pytest_llmeval.datasets.ceval_core import UNAVAILABLE
 from pytest_llmeval.datasets.configs import CONFIGS
+from pytest_llmeval.datasets.named_sets import COLLECTIONS
 from pytest_llmeval.datasets.suite import SUITE_PATTERN, DatasetSpec, parse_suite
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.reports.files import aligned_table
@@ -25,23 +27,26 @@ def model_rows(patterns: Sequence[str]) -> list[list[str]]:
     return [[p.name, p.description] for p in PRESETS.values() if _matches(p.name, patterns)]
 
 
+def _config_row(config: DatasetConfig, data_dir: Path) -> list[str]:
+    benchmark = config.benchmark
+    folder = data_dir / config.data_path
+    count = len(benchmark.subjects)
+    splits = " and ".join(dict.fromkeys(benchmark.split_of(s) for s in benchmark.subjects))
+    plural = "s" if " and " in splits else ""
+    what = f"{benchmark.title} {config.mode}, {count} subject{'s' if count != 1 else ''}, {splits} split{plural}"
+    found = sum(benchmark.evaluated_path(folder, s).is_file() for s in benchmark.subjects)
+    present = "yes" if found == count else f"{found}/{count} subjects (OpenCompassData-core-20240207.zip)"
+    if benchmark.missing_hint and not folder.is_dir():
+        present = "no (not in the public archive; running it says what to do)"
+    return [config.name, config.hashed_name, what, str(folder), present]
+
+
 def dataset_rows(patterns: Sequence[str], data_dir: Path) -> list[list[str]]:
-    rows = []
-    for config in dict.fromkeys(CONFIGS.values()):  # each config once, in declaration order
-        if not (_matches(config.name, patterns) or _matches(config.hashed_name, patterns)):
-            continue
-        benchmark = config.benchmark
-        folder = data_dir / config.data_path
-        count = len(benchmark.subjects)
-        splits = " and ".join(dict.fromkeys(benchmark.split_of(s) for s in benchmark.subjects))
-        plural = "s" if " and " in splits else ""
-        what = f"{benchmark.title} {config.mode}, {count} subject{'s' if count != 1 else ''}, {splits} split{plural}"
-        found = sum(benchmark.evaluated_path(folder, s).is_file() for s in benchmark.subjects)
-        total = len(benchmark.subjects)
-        present = "yes" if found == total else f"{found}/{total} subjects (OpenCompassData-core-20240207.zip)"
-        if benchmark.missing_hint and not folder.is_dir():
-            present = "no (not in the public archive; running it says what to do)"
-        rows.append([config.name, config.hashed_name, what, str(folder), present])
+    rows = [
+        _config_row(config, data_dir)
+        for config in dict.fromkeys(CONFIGS.values())  # each config once, in declaration order
+        if _matches(config.name, patterns) or _matches(config.hashed_name, patterns)
+    ]
     # Names OpenCompass lists whose data cannot be had offline: listed, and refused with their reason when run.
     rows += [
         [name, name, "cannot run offline (run it to see why)", "-", "no"]
@@ -49,6 +54,20 @@ def dataset_rows(patterns: Sequence[str], data_dir: Path) -> list[list[str]]:
         if _matches(name, patterns)
     ]
     return rows
+
+
+def collection_blocks(patterns: Sequence[str], data_dir: Path) -> list[str]:
+    """Each matching collection: where it comes from, then its member configs in order, as the config table shows them."""
+    blocks = []
+    for collection in COLLECTIONS.values():
+        if not _matches(collection.name, patterns):
+            continue
+        rows = [_config_row(CONFIGS[name], data_dir) for name in collection.configs]
+        header = ["config", "OpenCompass name", "what", "data", "data present"]
+        title = f"{collection.name}: the {len(collection.configs)} configs of OpenCompass's {collection.source}, in its order"
+        note = f"\nnote: {collection.note}" if collection.substitutes else ""
+        blocks.append(f"{title}\n{aligned_table([header, *rows])}{note}")
+    return blocks
 
 
 _SKIPPED_DIRS = {"node_modules", "outputs", "__pycache__", "venv", "site-packages"}
@@ -99,6 +118,7 @@ def render_listing(
     models = model_rows(patterns)
     datasets = dataset_rows(patterns, data_dir)
     customs, problems = custom_rows(patterns, suites, extra)
+    collections = collection_blocks(patterns, data_dir)
     parts = []
     if models:
         parts.append("Model presets (--llm-preset NAME)\n" + aligned_table([["name", "what"], *models]))
@@ -107,6 +127,11 @@ def render_listing(
         parts.append(
             "Dataset configs (--llm-datasets NAME, or config = NAME in a suite)\n" + aligned_table([header, *datasets])
         )
+    if collections:
+        parts.append(
+            "Collections (--llm-datasets NAME, or config = NAME in a suite): each runs every config below\n"
+            + "\n\n".join(collections)
+        )
     if customs:
         header = ["dataset", "declared in", "what", "data", "data present"]
         parts.append(
@@ -114,6 +139,6 @@ def render_listing(
         )
     notes = "".join(f"suite not read: {problem}\n" for problem in problems)
     if not parts:
-        names = sorted({*PRESETS, *(c.name for c in CONFIGS.values())})
+        names = sorted({*PRESETS, *COLLECTIONS, *(c.name for c in CONFIGS.values())})
         return f"nothing matches {' '.join(patterns)}; names: {', '.join(names)}\n" + notes
     return "\n\n".join(parts) + "\n" + ("\n" + notes if notes else "")
