@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_llmeval.collection.session import RunState, RunStopped
-from pytest_llmeval.datasets.plan import SubjectPlan, plan_subjects
+from pytest_llmeval.datasets.plan import SubjectPlan, plan_available, plan_subjects
 from pytest_llmeval.datasets.suite import DatasetSpec, parse_suite
 from pytest_llmeval.errors import LlmEvalError, MissingData
 from pytest_llmeval.faults import explain
@@ -73,7 +73,7 @@ class DatasetNode(pytest.Collector):
             # Data is read (and checked) only when a model will run; otherwise the table names the items.
             data_dir = settings.data_dir if settings.evaluates else None
             try:
-                plans = plan_subjects(self.spec, data_dir, settings.limit)
+                plans = plan_available(self.spec, data_dir, settings.limit)
             except MissingData as error:
                 # Only an error if one of these subjects is selected (-k/-m): see pytest_collection_finish.
                 plans, missing = plan_subjects(self.spec, None, settings.limit), str(error)

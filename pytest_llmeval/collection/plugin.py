@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,8 @@ from pytest_llmeval.collection.session import RunState, new_run_dir
 from pytest_llmeval.datasets.benchmarks import BENCHMARKS
 from pytest_llmeval.datasets.custom_dataset import MARKER as CUSTOM_MARKER
 from pytest_llmeval.datasets.custom_dataset import CustomSource
-from pytest_llmeval.datasets.named_sets import expand
-from pytest_llmeval.datasets.plan import plan_subjects
+from pytest_llmeval.datasets.named_sets import expand_named
+from pytest_llmeval.datasets.plan import plan_available, plan_subjects
 from pytest_llmeval.datasets.suite import SUITE_PATTERN, DatasetSpec, make_spec
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.judging.baseline import read_baseline
@@ -131,12 +132,15 @@ def pytest_configure(config: pytest.Config) -> None:
             data_dir = settings.data_dir if settings.evaluates else None
             # Read and check the data now: a bad data dir stops the run before any model loads.
             # A collection (base_core, chat_core) stands for its member configs, in OpenCompass's order.
-            specs = [make_spec("--llm-datasets", name) for name in expand(settings.datasets)]
+            specs = [
+                replace(make_spec("--llm-datasets", name), collection=collection)
+                for name, collection in expand_named(settings.datasets)
+            ]
             for spec in specs:  # every declaration checked before any data file is read
                 state.declare(spec, "--llm-datasets")
                 DatasetNode.check(spec, settings)
             for spec in specs:
-                state.planned.append((spec, plan_subjects(spec, data_dir, settings.limit)))
+                state.planned.append((spec, plan_available(spec, data_dir, settings.limit)))
         if settings.custom_dataset:
             spec = make_spec("--llm-custom-dataset", None, source=custom_source_of(settings))
             state.declare(spec, "--llm-custom-dataset")

@@ -88,9 +88,16 @@ COLLECTIONS: dict[str, Collection] = {
 }
 
 
+def expand_named(names: tuple[str, ...] | list[str]) -> tuple[tuple[str, str], ...]:
+    """Config names with every collection replaced by its members, in order, each with the collection that brought
+    it in ("" for a name given itself); a config given twice runs once, and a name given itself counts as such."""
+    out: dict[str, str] = {}
+    for name in names:
+        for config in COLLECTIONS[name].configs if name in COLLECTIONS else (name,):
+            out[config] = "" if config in names else out.get(config, name)
+    return tuple(out.items())
+
+
 def expand(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """Config names with every collection replaced by its members, in order; a name given twice runs once."""
-    out: list[str] = []
-    for name in names:
-        out += COLLECTIONS[name].configs if name in COLLECTIONS else [name]
-    return tuple(dict.fromkeys(out))
+    return tuple(config for config, _ in expand_named(names))

@@ -69,6 +69,18 @@ def data_root(data_dir: Path, spec: DatasetSpec) -> Path:
     return root
 
 
+def plan_available(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -> list[SubjectPlan]:
+    """``plan_subjects``, except for a config only a collection brought in: it runs where its data is, and without
+    its data its items are marked not run (one line under the table; a gate on them fails unless
+    ``--llm-allow-skip``), so a partial copy of OpenCompass's data still evaluates the rest of ``base_core``."""
+    try:
+        return plan_subjects(spec, data_dir, limit)
+    except (MissingData, MissingFiles) as error:
+        if not spec.collection:
+            raise
+        return [replace(plan, not_run=str(error)) for plan in plan_subjects(spec, None, limit)]
+
+
 def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -> list[SubjectPlan]:
     """One plan per declared subject; with a data dir, every file is read and validated now, before a model loads."""
     config = spec.config

@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pytest_llmeval.datasets import custom_dataset
@@ -51,6 +51,9 @@ class DatasetSpec:
     subjects: tuple[str, ...]
     thresholds: tuple[tuple[str, float], ...]
     source: CustomSource | None = None  # set for a custom dataset: its config is rebuilt from the files
+    # The collection that brought it in (base_core), if only a collection named it: then missing data makes its
+    # items not run instead of refusing the run (``plan.plan_available``).
+    collection: str = ""
 
     def groups(self) -> list[tuple[str, tuple[str, ...]]]:
         """Summary group rows for the declared subjects, in OpenCompass's order; empty groups left out."""
@@ -69,6 +72,8 @@ class DatasetSpec:
         data = {"config": self.config.name, "subjects": list(self.subjects), "thresholds": dict(self.thresholds)}
         if self.source is not None:
             data["custom"] = self.source.to_json()
+        if self.collection:
+            data["collection"] = self.collection
         return data
 
     @classmethod
@@ -79,6 +84,7 @@ class DatasetSpec:
             subjects=tuple(data["subjects"]),
             thresholds=tuple(data["thresholds"].items()),
             source=source,
+            collection=data.get("collection", ""),
         )
 
 
@@ -112,7 +118,7 @@ def collection_specs(where: str, collection: Collection, subjects: object, thres
             f"{where}: subjects cannot be listed for the collection {collection.name}; "
             "declare the member config whose subjects you want to narrow on its own"
         )
-    specs = [make_spec(where, name) for name in collection.configs]
+    specs = [replace(make_spec(where, name), collection=collection.name) for name in collection.configs]
     if thresholds is None:
         return specs
     if not isinstance(thresholds, dict):
@@ -129,7 +135,7 @@ def collection_specs(where: str, collection: Collection, subjects: object, thres
             if name in names or (any(c in name for c in "*?[") and fnmatch.filter(subject_names, name))
         }
         claimed |= own.keys()
-        out.append(DatasetSpec(spec.config, spec.subjects, tuple(_expand_thresholds(where, spec, own).items())))
+        out.append(replace(spec, thresholds=tuple(_expand_thresholds(where, spec, own).items())))
     unclaimed = [name for name in thresholds if name not in claimed]
     if unclaimed:
         raise LlmEvalError(
