@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pytest_llmeval.datasets.configs import CONFIGS
-from pytest_llmeval.datasets.named_sets import COLLECTIONS, expand
+from pytest_llmeval.datasets.named_sets import COLLECTIONS, expand, expand_named
+from pytest_llmeval.datasets.plan import plan_available
 from pytest_llmeval.datasets.suite import parse_suite
-from pytest_llmeval.errors import LlmEvalError
+from pytest_llmeval.errors import LlmEvalError, MissingData
 from pytest_llmeval.reports.listing import render_listing
 
 
@@ -81,3 +83,26 @@ def test_list_shows_each_collection_with_its_members_and_the_substitution(tmp_pa
         assert name in text
     assert "note: ceval_gen_2daf24 runs in place of ceval_internal_gen_2daf24" in text
     assert "not available" not in text
+
+
+def test_a_name_given_itself_is_not_counted_as_brought_in_by_a_collection():
+    named = dict(expand_named(["base_core", "mmlu_ppl_ac766d"]))
+    assert named["mmlu_ppl_ac766d"] == ""
+    assert named["race_ppl_abed12"] == "base_core"
+    assert list(named) == list(COLLECTIONS["base_core"].configs)
+
+
+def test_a_member_without_data_is_not_run_but_a_config_named_itself_needs_its_data(tmp_path):
+    (member,) = [
+        s for s in parse_suite(_suite(tmp_path, '[[dataset]]\nconfig = "base_core"\n')) if s.config.family == "race"
+    ]
+    plans = plan_available(member, tmp_path / "data", None)
+    assert [p.abbr for p in plans] == ["race-middle", "race-high"]
+    why = (
+        f"--llm-data-dir: {tmp_path / 'data' / 'race'} not found, needed by race_ppl_abed12; unzip OpenCompass's "
+        "data archive (OpenCompassData-core-20240207.zip, which holds RACE) in the repo root so that it creates "
+        "data/race/, or point --llm-data-dir at its data folder"
+    )
+    assert {p.not_run for p in plans} == {why}
+    with pytest.raises(MissingData):
+        plan_available(replace(member, collection=""), tmp_path / "data", None)
