@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from pytest_llmeval.datasets import bbh, ceval, choices, code_problems, gsm8k, math_problems
+from pytest_llmeval.datasets import bbh, ceval, choices, code_problems, gsm8k, math_problems, sanitized_mbpp
 from pytest_llmeval.datasets.base import Benchmark, Group, Subject
 from pytest_llmeval.datasets.cmmlu import CMMLU_GROUPS, CMMLU_SUBJECTS
 from pytest_llmeval.datasets.mmlu import MMLU_GROUPS, MMLU_SUBJECTS
@@ -238,6 +238,15 @@ MBPP = replace(
     metric="score",
     percent_of_count=True,
 )
+# SanitizedMBPPDataset: another file of the same folder, scored as MBPP is (its four counts beside "score").
+SANITIZED_MBPP = replace(
+    MBPP,
+    family="sanitized_mbpp",
+    title="Sanitized MBPP",
+    subjects=(Subject("sanitized_mbpp", "sanitized_mbpp", keywords=("code",)),),
+    file_name=lambda key, split: "sanitized-mbpp.jsonl",
+    read=sanitized_mbpp.read_sanitized_mbpp,
+)
 
 BENCHMARKS: dict[str, Benchmark] = {
     b.family: b
@@ -245,6 +254,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         *(CEVAL, MMLU, CMMLU, GSM8K, MATH, BBH),
         *(HELLASWAG, ARC_C, ARC_E, WINOGRANDE, PIQA, SIQA, RACE, BOOLQ),
         *(HUMANEVAL, MBPP),
+        SANITIZED_MBPP,
     )
 }
 # Configs whose OpenCompass loader differs from the family's (hellaswagDataset_V2, winograndeDataset_V2): the same

@@ -13,6 +13,12 @@ from dataclasses import dataclass
 from pytest_llmeval.datasets.code_problems import MBPP_ROUNDS
 from pytest_llmeval.datasets.gsm8k import GSM8K_ROUNDS
 from pytest_llmeval.datasets.math_problems import MATH_ROUNDS
+from pytest_llmeval.datasets.plain_gen import (
+    bbh_gen_0a5495,
+    gsm8k_gen_ee684f,
+    humaneval_gen_d2537e,
+    sanitized_mbpp_gen_cb43ef,
+)
 from pytest_llmeval.datasets.templates import ICE_TOKEN, InferConfig, Mode, Rounds, Template, Turn
 
 LETTERS = ("A", "B", "C", "D")
@@ -238,6 +244,13 @@ DECLARED: tuple[Declared, ...] = (
     # Scored by running the program each completion makes (judging/programs.py), never in this process.
     Declared("humaneval_gen_8e312c", "humaneval_gen", "humaneval", "gen", "humaneval", humaneval_gen, True),
     Declared("mbpp_gen_1e1056", "mbpp_gen", "mbpp", "gen", "mbpp", mbpp_gen, True),
+    # base_core's plain-string twins (plain_gen.py), known by their full names only; sanitized MBPP's round twin
+    # is mbpp_gen's template over the other file.
+    Declared("gsm8k_gen_ee684f", None, "gsm8k", "gen", "gsm8k", gsm8k_gen_ee684f),
+    Declared("bbh_gen_0a5495", None, "bbh", "gen", None, bbh_gen_0a5495, bot_turn=True),
+    Declared("humaneval_gen_d2537e", None, "humaneval", "gen", "humaneval", humaneval_gen_d2537e, True),
+    Declared("sanitized_mbpp_gen_cb43ef", None, "sanitized_mbpp", "gen", "mbpp", sanitized_mbpp_gen_cb43ef, True),
+    Declared("sanitized_mbpp_gen_1e1056", None, "sanitized_mbpp", "gen", "mbpp", mbpp_gen, True),
 )
 
 BY_NAME: dict[str, Declared] = {
