@@ -3,8 +3,8 @@ MBPP (``opencompass-core.md`` §6, §7, §9, §10).
 
 Each template is one ``str``, not HUMAN/BOT rounds: OpenCompass fills it and ignores the model's meta template, so
 the prompt is the same text with or without a chat template (``templates.flatten_chatml`` passes strings through).
-Data, readers and scoring are those of their round-template twins (``gsm8k_gen``, ``bbh_gen``, ``humaneval_gen``,
-``mbpp_gen``).
+Data, readers and scoring are those of their round-template twins (``gsm8k_gen``, ``bbh_gen``, ``humaneval_gen``);
+sanitized MBPP has its own reader (``sanitized_mbpp.py``) and is scored as ``mbpp_gen``.
 """
 
 from __future__ import annotations
