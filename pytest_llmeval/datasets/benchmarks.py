@@ -15,6 +15,7 @@ from pytest_llmeval.datasets import (
     gaokao,
     gsm8k,
     math_problems,
+    sanitized_mbpp,
     theoremqa,
 )
 from pytest_llmeval.datasets.base import Benchmark, Group, Subject
@@ -250,6 +251,15 @@ MBPP = replace(
 )
 # One item, "TheoremQA"; AccEvaluator's accuracy (mean * 100). The MATH v2 configs use MATH as it is.
 THEOREMQA = _one_file("theoremqa", "TheoremQA", "TheoremQA", "TheoremQA", "test.csv", theoremqa.read_theoremqa, "test")
+# SanitizedMBPPDataset: another file of the same folder, scored as MBPP is (its four counts beside "score").
+SANITIZED_MBPP = replace(
+    MBPP,
+    family="sanitized_mbpp",
+    title="Sanitized MBPP",
+    subjects=(Subject("sanitized_mbpp", "sanitized_mbpp", keywords=("code",)),),
+    file_name=lambda key, split: "sanitized-mbpp.jsonl",
+    read=sanitized_mbpp.read_sanitized_mbpp,
+)
 
 BENCHMARKS: dict[str, Benchmark] = {
     b.family: b
@@ -259,6 +269,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         *(HUMANEVAL, MBPP),
         THEOREMQA,
         gaokao.benchmark(),
+        SANITIZED_MBPP,
     )
 }
 # Configs whose OpenCompass loader differs from the family's (hellaswagDataset_V2, winograndeDataset_V2): the same

@@ -17,6 +17,12 @@ from pytest_llmeval.datasets.gaokao import gaokao_plain, gaokao_round
 from pytest_llmeval.datasets.gsm8k import GSM8K_ROUNDS
 from pytest_llmeval.datasets.math_problems import MATH_ROUNDS
 from pytest_llmeval.datasets.math_v2 import math_evaluatorv2_gen_9d2049, math_evaluatorv2_gen_cecb31
+from pytest_llmeval.datasets.plain_gen import (
+    bbh_gen_0a5495,
+    gsm8k_gen_ee684f,
+    humaneval_gen_d2537e,
+    sanitized_mbpp_gen_cb43ef,
+)
 from pytest_llmeval.datasets.templates import ICE_TOKEN, InferConfig, Mode, Rounds, Template, Turn
 from pytest_llmeval.datasets.theoremqa import theoremqa_gen_2c2583, theoremqa_gen_ef26ca
 
@@ -266,6 +272,13 @@ DECLARED: tuple[Declared, ...] = (
     # Each paper is scored by its own kind's rule (Subject.scoring); no short alias in 0.2.4.
     Declared("GaokaoBench_no_subjective_gen_d21e37", None, "gaokao", "gen", None, gaokao_plain, True),
     Declared("GaokaoBench_no_subjective_gen_4c31db", None, "gaokao", "gen", None, gaokao_round, True),
+    # base_core's plain-string twins (plain_gen.py), known by their full names only; sanitized MBPP's round twin
+    # is mbpp_gen's template over the other file.
+    Declared("gsm8k_gen_ee684f", None, "gsm8k", "gen", "gsm8k", gsm8k_gen_ee684f),
+    Declared("bbh_gen_0a5495", None, "bbh", "gen", None, bbh_gen_0a5495, bot_turn=True),
+    Declared("humaneval_gen_d2537e", None, "humaneval", "gen", "humaneval", humaneval_gen_d2537e, True),
+    Declared("sanitized_mbpp_gen_cb43ef", None, "sanitized_mbpp", "gen", "mbpp", sanitized_mbpp_gen_cb43ef, True),
+    Declared("sanitized_mbpp_gen_1e1056", None, "sanitized_mbpp", "gen", "mbpp", mbpp_gen, True),
 )
 
 BY_NAME: dict[str, Declared] = {

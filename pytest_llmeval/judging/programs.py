@@ -68,7 +68,6 @@ def judge_programs(
 # MBPPEvaluator's four counts, in its result order. A program that dies without reporting makes 0.2.4's evaluator
 # raise instead of scoring; it is counted as failed here.
 MBPP_COUNTS = ("pass", "timeout", "failed", "wrong_answer")
-MBPP_CONFIG = "mbpp_gen"  # the name results carry (``SubjectResult.config``)
 
 
 def mbpp_category(ran: str) -> str:

@@ -17,8 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_llmeval.datasets.configs import CONFIGS
 from pytest_llmeval.judging.compare import Comparison, Flip, RowChange
-from pytest_llmeval.judging.programs import MBPP_CONFIG, mbpp_counts
+from pytest_llmeval.judging.programs import mbpp_counts
 from pytest_llmeval.judging.summary import Summary
 from pytest_llmeval.judging.verdict import Verdict, p_text
 from pytest_llmeval.prompts import Prompt
@@ -263,7 +264,8 @@ def flip_records(run_dir: Path, model: str, flips: Sequence[Flip]) -> list[dict]
 def results_payload(result: SubjectResult) -> dict[str, float | int]:
     """A subject's results file as its evaluator writes it: ``{metric: value}``; MBPP's four counts come first;
     where questions earn points, the points earned and possible follow."""
-    counts = mbpp_counts(result.outcomes) if result.config == MBPP_CONFIG else {}
+    config = CONFIGS.get(result.config)  # None for a custom dataset
+    counts = mbpp_counts(result.outcomes) if config is not None and config.postprocess == "mbpp" else {}
     points = {"points": result.points, "possible": result.possible} if result.partial else {}
     return {**counts, result.metric: result.accuracy, **points}
 
