@@ -109,8 +109,11 @@ def render_html(report: Report) -> str:
     for row in report.summary.rows:
         failed = row.name in verdict.failed_rows
         cells = [_td(c) for c in row.csv_cells()[:4]]
-        shown = f"{row.value:.2f}" + (f" ({row.remark})" if row.remark else "")
-        cells.append(_td(shown, number=row.value) if row.value is not None else _td(row.detail))
+        if row.value is None:  # not run, or no answers to score
+            cells.append(_td(row.detail))
+        else:
+            shown = f"{row.value:.2f}" + (f" ({row.remark})" if row.remark else "")
+            cells.append(_td(shown, number=row.value))
         cells.append(_td(f"{row.minimum:.2f}", number=row.minimum) if row.minimum is not None else _td(""))
         if comparison:
             change = changes.get(row.name)

@@ -412,3 +412,13 @@ def test_reports_show_the_points_and_the_cloze_note():
     lines = render_summary(report, color=False).splitlines()
     assert lines[1].split()[-3:] == ["50.00", "3/6", "points"]
     assert lines[2].split()[4] == "0.00" and lines[2].rstrip().endswith(f"0.00       {note}")
+
+
+def test_reports_beside_points_still_show_rows_that_have_no_value():
+    physics = Row(
+        "GaokaoBench_2010-2022_Physics_MCQs", "2e88f1", "score", "gen", 50.0, None, "3/6 points", (), points=(3, 6)
+    )
+    unrun = Row("GaokaoBench_2010-2022_Math_I_MCQs", "241b3b", "score", "gen", None, None, "not run")
+    report = Report(Path("/runs/R"), "m", SETTINGS, Gate(), Summary((physics, unrun), ()), Verdict())
+    assert "<td>not run</td>" in render_html(report)
+    assert "| GaokaoBench\\_2010-2022\\_Math\\_I\\_MCQs | - | - | - | not run |" in render_markdown(report)
