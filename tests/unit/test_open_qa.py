@@ -18,6 +18,8 @@ from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.judging.open_qa import general_postprocess
 from pytest_llmeval.judging.scoring import RULES
 from pytest_llmeval.records import Question
+from pytest_llmeval.runner import stop_rule
+from pytest_llmeval.settings import Settings
 
 SHARED = Path(os.environ.get("LLMEVAL_SHARED") or Path(__file__).resolve().parents[3] / "shared")
 DATA = SHARED / "data"
@@ -181,3 +183,24 @@ def test_triviaqa_evaluator(prediction, aliases, answer, correct):
 )
 def test_nq_evaluator(prediction, aliases, answer, correct):
     assert judge("nq_open", prediction, aliases) == (answer, correct)
+
+
+# --- stop strings ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "kwargs", "cut", "name"),
+    [
+        ("triviaqa", {}, False, ""),
+        ("triviaqa", {"full_output": True}, False, ""),  # OpenCompass's own stop: kept for its raw text
+        ("nq_open", {}, True, ""),  # and where the prediction is cut to the chat turn
+        ("first_capital", {}, False, "first_capital"),  # a rule's own stop joins them
+        ("first_capital", {"full_output": True}, False, ""),
+    ],
+)
+def test_stop_strings_always_apply(rule, kwargs, cut, name):
+    settings = Settings(model=None, tokenizer=None, model_abbr="m", **kwargs)  # type: ignore[arg-type]
+    stop = stop_rule(rule, settings, cut, ("Q:", "\n"))
+    assert stop is not None and stop.name == name and stop.strings == ("Q:", "\n")
+    # A stop string ends generation without making the answer "stopped early": OpenCompass stops there too.
+    assert stop.reached("Paris\n") is (name == "first_capital")
