@@ -17,7 +17,7 @@ from pytest_llmeval.datasets.templates import flatten_chatml, flatten_plain, ren
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.judging.open_qa import general_postprocess
 from pytest_llmeval.judging.scoring import RULES
-from pytest_llmeval.records import Question
+from pytest_llmeval.records import Question, StopRule
 from pytest_llmeval.runner import stop_rule
 from pytest_llmeval.settings import Settings
 
@@ -204,3 +204,22 @@ def test_stop_strings_always_apply(rule, kwargs, cut, name):
     assert stop is not None and stop.name == name and stop.strings == ("Q:", "\n")
     # A stop string ends generation without making the answer "stopped early": OpenCompass stops there too.
     assert stop.reached("Paris\n") is (name == "first_capital")
+
+
+def test_the_result_cache_keys_on_the_stop_strings(tmp_path):
+    from pytest_llmeval.backends.cache import CachedBackend, Store
+
+    asked: list[object] = []
+
+    class Inner:
+        device = "cpu"
+
+        def generate_all(self, prompts, max_out_len, max_prompt_tokens, batch_size, on_batch=None, stop=None):
+            asked.append(stop.strings if stop else None)
+            return list(prompts)
+
+    store = Store(tmp_path)
+    backend = CachedBackend(lambda: None, lambda tokens: Inner(), store, "f", "tokens")
+    for strings in (("Q:", "\n"), ("Q:", "\n"), ("\n",), ()):
+        backend.generate_all(["a prompt"], 50, 100, 4, stop=StopRule("", None, strings) if strings else None)
+    assert asked == [("Q:", "\n"), ("\n",), None]  # the repeat came from the cache
