@@ -13,6 +13,10 @@ of 4, file order) per question:
   HellaSwag 10-shot (hellaswag_10shot_ppl_59c85e: ten pool shots, the same for every question, labels differing
   in their last token): (d) a forward pass per prompt (a ppl question's first label prompt), last-position
   logits only, and (e) the same with each subject's shared prefix (its shots) run once and its KV cache reused;
+- configs with OpenCompass's own stop strings (triviaqa_wiki_1shot_gen_20a989, nq_open_1shot_gen_20a989: one
+  shot, 50 new tokens, stop at "Q:" or a newline): (a) is OpenCompass's loop, each batch of 4 generating until
+  every row has stopped (each row's text cut at its own stop, OpenCompass's text at batch size 1, so the
+  predictions compare), run on a base-like model that stops as a base model does; (d) and (e) as for C-Eval;
 - zero-shot option configs (hellaswag_ppl, ARC_c_ppl, …: every label's prompt is the context followed by a
   long option text): (d) a forward pass over each question's longest option prompt, with the full logits the
   model returns by default and nothing else: what scoring one of the question's prompts costs, below which
@@ -99,8 +103,36 @@ def is_ceval(config: str) -> bool:
     return config.startswith("ceval")
 
 
+def has_stop_strings(config: str) -> bool:
+    """A config with OpenCompass's own stop strings (TriviaQA, NQ-open): its rows end at ``Q:`` or a newline."""
+    from pytest_llmeval.datasets.configs import CONFIGS
+
+    return bool(CONFIGS[config].infer("").stopping_criteria)
+
+
+def build_qa_model(workdir: Path, data: Path, config: str) -> Path:
+    """``tiny_base``'s base-like model taught the config's first 8 questions: it answers in the shot's format and
+    writes on into the next question, so its rows end at the stop strings, as a base model's do."""
+    from pytest_llmeval.datasets.configs import CONFIGS
+    from pytest_llmeval.tiny_base import build_base_model
+
+    out = workdir / f"model-base-like-{config}"
+    if (out / "config.json").exists():
+        return out
+    items = {config: [s.key for s in CONFIGS[config].benchmark.subjects]}
+    return build_base_model(out, data, per_item=8, items=items, configs=(config,))
+
+
 def model_for(config: str, workdir: Path, data: Path) -> Path:
-    return build_model(workdir, data) if is_ceval(config) else build_english_model(workdir, data)
+    if is_ceval(config):
+        return build_model(workdir, data)
+    return build_qa_model(workdir, data, config) if has_stop_strings(config) else build_english_model(workdir, data)
+
+
+def model_words(config: str) -> str:
+    if has_stop_strings(config):
+        return "base-like, ~0.4M parameters, taught the first 8 questions in the shot's format"
+    return f"~8M parameters, vocab {SIZE['vocab']}, trained on {'C-Eval' if is_ceval(config) else 'English'} text"
 
 
 def option_config(config: str) -> bool:
@@ -326,6 +358,11 @@ def plugin_answers(run_root: Path) -> dict[str, list[str]]:
     return {s["abbr"]: [o["answer"] for o in s["outcomes"]] for s in record["subjects"]}
 
 
+def plugin_subjects(run_root: Path) -> dict[str, list[dict]]:
+    record = json.loads((max((run_root / "outputs").iterdir()) / "llmeval.json").read_text(encoding="utf-8"))
+    return {s["abbr"]: s["outcomes"] for s in record["subjects"]}
+
+
 def plugin_outcomes(run_root: Path) -> dict[tuple[str, int], dict]:
     record = json.loads((max((run_root / "outputs").iterdir()) / "llmeval.json").read_text(encoding="utf-8"))
     return {(s["abbr"], o["index"]): o for s in record["subjects"] for o in s["outcomes"]}
@@ -487,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
         subset = f"first {limit} question(s) of each subject" if limit else "every question"
         print(
             f"{config}: {len(chosen)} subject(s), {subset}: {questions} of {total} questions; model {model} "
-            f"(~8M parameters, vocab {SIZE['vocab']}, trained on {'C-Eval' if is_ceval(config) else 'English'} text)"
+            f"({model_words(config)})"
         )
         setup[config] = (model, limit)
     print()
@@ -512,6 +549,7 @@ def main(argv: list[str] | None = None) -> int:
         wall, peak, cold_run = timed(plugin, work)
         rows.append(("(b) plugin, cold", wall, peak))
         cold = plugin_answers(work)
+        cold_texts = plugin_subjects(work)
         shutil.rmtree(work / "outputs")
         wall, peak, warm_run = timed(plugin, work)
         rows.append(("(c) plugin, warm", wall, peak))
@@ -557,6 +595,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"predictions differing between (a) and (b): {len(differ)} of {questions} ({compared} compared)")
         for abbr, i, a, b in differ:
             print(f"  {abbr} #{i}: reference {a!r}, plugin {b!r}")
+        if has_stop_strings(config):
+            texts = {abbr: [o["prediction"] for o in outcomes] for abbr, outcomes in cold_texts.items()}
+            raw = sum(
+                a != b
+                for abbr, ours in reference["predictions"].items()
+                for a, b in zip(ours, texts.get(abbr, []), strict=False)
+            )
+            print(f"raw predictions (text up to the stop string) differing between (a) and (b): {raw} of {questions}")
         if options:
             subprocess.run([*child, "--child", "scoring", str(model), config, str(work / "scoring.json")], cwd=work,
                            check=True)  # fmt: skip

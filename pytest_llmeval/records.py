@@ -36,14 +36,18 @@ class Question:
 
 @dataclass(frozen=True, slots=True)
 class StopRule:
-    """When an extraction rule's answer can no longer change as more text is generated.
+    """Where a backend may end a generated sequence: once its answer is fixed, or at a config's stop string.
 
     ``fixed(text)`` is true once no continuation of ``text`` can change the answer the rule extracts, so a
-    backend may stop generating there; ``name`` says which rule it is (the result cache keys on it).
+    backend may stop generating there; ``name`` says which rule it is (the result cache keys on it). None
+    (name "") where no rule may stop early. ``strings`` are the config's own stop strings (OpenCompass's
+    ``stopping_criteria``): a sequence ends once its text holds one, the stop text kept. Unlike ``fixed``
+    they change the prediction as OpenCompass itself does, so they apply with ``--llm-full-output`` too.
     """
 
     name: str
-    fixed: Callable[[str], bool]
+    fixed: Callable[[str], bool] | None
+    strings: tuple[str, ...] = ()
 
     def reached(self, text: str, end: str | None = None) -> bool:
         """Whether generation may stop after ``text`` (decoded so far) without changing the extracted answer.
@@ -54,6 +58,8 @@ class StopRule:
         (the chat stop the backend cuts predictions at) the prediction is final once ``end`` appears, and a
         trailing piece of ``end`` is left out, since ``end`` may yet complete there.
         """
+        if self.fixed is None:
+            return False
         if end and end in text:
             return True
         view = _settled_part(text)

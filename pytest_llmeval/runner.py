@@ -135,7 +135,7 @@ def _generate(plan: SubjectPlan, backend: Backend, settings: Settings, on_batch:
     prompts = build_prompts(plan, backend, settings)
     rule = config.scoring_of(plan.subject)
     cut = config.bot_turn and settings.meta_template == "chatml"
-    stop = stop_rule(rule, settings, cut)
+    stop = stop_rule(rule, settings, cut, config.infer_config(plan.subject).stopping_criteria)
     predictions: list[str] = []
     path = shared_prefix(backend, settings, "generate_all")
     if path == "on":
@@ -251,16 +251,18 @@ def _score_labels(plan: SubjectPlan, backend: Backend, settings: Settings, on_ba
     return outcomes, prompts, path
 
 
-def stop_rule(rule: str, settings: Settings, cut: bool) -> StopRule | None:
+def stop_rule(rule: str, settings: Settings, cut: bool, strings: tuple[str, ...] = ()) -> StopRule | None:
     """Where generation may stop for a scoring rule: its ``StopRule``, or None (generate to the end).
 
-    None with ``--llm-full-output``, for rules whose answer stays open to the end, and where the prediction is
-    first cut to the chat's assistant turn (``pred_role="BOT"`` under a chat meta template): text still to come
-    could move that cut, so no prefix of it is final.
+    The rule's answer-is-fixed stop is left out with ``--llm-full-output``, for rules whose answer stays open
+    to the end, and where the prediction is first cut to the chat's assistant turn (``pred_role="BOT"`` under a
+    chat meta template): text still to come could move that cut, so no prefix of it is final. The config's
+    stop ``strings`` always apply: OpenCompass itself stops there.
     """
-    if settings.full_output or cut:
-        return None
-    return STOPS.get(rule)
+    fixed = None if settings.full_output or cut else STOPS.get(rule)
+    if not strings:
+        return fixed
+    return StopRule(fixed.name, fixed.fixed, strings) if fixed else StopRule("", None, strings)
 
 
 STEPS = {"gen": _generate, "ppl": _score_labels, "ll": _score_labels}

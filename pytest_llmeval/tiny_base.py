@@ -12,6 +12,7 @@ models do, while its answers are settled early: what the answer-is-fixed stop (`
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,6 +52,9 @@ def _answer(plan: SubjectPlan, question: Question, wrong: bool) -> str:
         return f"\nSo the answer is ({letter}).\n\nQ:"
     if rule == "bbh_freeform":
         return f"\nSo the answer is {'nothing' if wrong else gold}.\n\nQ:"
+    if rule in ("triviaqa", "nq_open"):
+        # The shot's format ("A: Sinclair Lewis.\n\nQ: ..."): the first alias, then the next question's start.
+        return f"{'Nothing' if wrong else json.loads(gold)[0]}.\n\nQ:"
     columns = dict(question.columns)
     # Code answers end with the end token: these configs decode up to 512 tokens, and a test need not wait for them.
     if rule == "humaneval":

@@ -145,9 +145,11 @@ def _code_files() -> list[Path]:
     return [*sorted((here / "hf").glob("*.py")), here / "cache.py", here / "server.py"]
 
 
-def _stop_key(stop: StopRule | None, honoured: bool) -> str | None:
-    """What the answer-is-fixed stop does to a generation: the rule's name where the backend stops on it."""
-    return stop.name if stop is not None and honoured else None
+def _stop_key(stop: StopRule | None, honoured: bool) -> str | list | None:
+    """What the stop does to a generation where the backend stops on it: the rule's name, and its stop strings."""
+    if stop is None or not honoured:
+        return None
+    return [stop.name, list(stop.strings)] if stop.strings else stop.name
 
 
 def _key(fingerprint: str, *parts: object) -> str:

@@ -9,7 +9,8 @@ runner uses it when present (``hf/`` runs shared prefixes once and labels in one
 Likewise ``generate_all(prompts, max_out_len, max_prompt_tokens, batch_size, on_batch, stop=None)``:
 a whole subject's generations in the prompts' order. Both generation methods take ``stop``, a
 ``records.StopRule``: a backend whose ``stops_early`` is true ends each sequence once the rule says its
-answer is fixed; one that cannot ignores it and generates to the end.
+answer is fixed, or once its text holds one of the rule's stop strings (kept in the text); one that cannot
+ignores it and generates to the end.
 """
 
 from __future__ import annotations

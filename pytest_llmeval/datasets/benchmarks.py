@@ -21,6 +21,7 @@ from pytest_llmeval.datasets import (
 from pytest_llmeval.datasets.base import Benchmark, Group, Subject
 from pytest_llmeval.datasets.cmmlu import CMMLU_GROUPS, CMMLU_SUBJECTS
 from pytest_llmeval.datasets.mmlu import MMLU_GROUPS, MMLU_SUBJECTS
+from pytest_llmeval.datasets.open_qa import NQ_OPEN, TRIVIAQA
 from pytest_llmeval.datasets.readers import read_cmmlu, read_mmlu
 from pytest_llmeval.records import Question
 
@@ -270,6 +271,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         THEOREMQA,
         gaokao.benchmark(),
         SANITIZED_MBPP,
+        *(TRIVIAQA, NQ_OPEN),
     )
 }
 # Configs whose OpenCompass loader differs from the family's (hellaswagDataset_V2, winograndeDataset_V2): the same

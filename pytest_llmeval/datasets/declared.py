@@ -17,6 +17,7 @@ from pytest_llmeval.datasets.gaokao import gaokao_plain, gaokao_round
 from pytest_llmeval.datasets.gsm8k import GSM8K_ROUNDS
 from pytest_llmeval.datasets.math_problems import MATH_ROUNDS
 from pytest_llmeval.datasets.math_v2 import math_evaluatorv2_gen_9d2049, math_evaluatorv2_gen_cecb31
+from pytest_llmeval.datasets.open_qa import nq_open_01cf41, open_qa_20a989, triviaqa_eaf81e
 from pytest_llmeval.datasets.plain_gen import (
     bbh_gen_0a5495,
     gsm8k_gen_ee684f,
@@ -279,6 +280,11 @@ DECLARED: tuple[Declared, ...] = (
     Declared("humaneval_gen_d2537e", None, "humaneval", "gen", "humaneval", humaneval_gen_d2537e, True),
     Declared("sanitized_mbpp_gen_cb43ef", None, "sanitized_mbpp", "gen", "mbpp", sanitized_mbpp_gen_cb43ef, True),
     Declared("sanitized_mbpp_gen_1e1056", None, "sanitized_mbpp", "gen", "mbpp", mbpp_gen, True),
+    # TriviaQA and NQ-open (opencompass-core.md §11, §12): no short aliases; both base configs hash to 20a989.
+    Declared("triviaqa_wiki_1shot_gen_20a989", None, "triviaqa", "gen", "triviaqa", open_qa_20a989, True),
+    Declared("triviaqa_wiki_1shot_gen_eaf81e", None, "triviaqa", "gen", "triviaqa", triviaqa_eaf81e, True),
+    Declared("nq_open_1shot_gen_20a989", None, "nq_open", "gen", "nq_open", open_qa_20a989, True),
+    Declared("nq_open_1shot_gen_01cf41", None, "nq_open", "gen", "nq_open", nq_open_01cf41, True),
 )
 
 BY_NAME: dict[str, Declared] = {

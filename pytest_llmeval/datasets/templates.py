@@ -115,6 +115,10 @@ class InferConfig:
         if self.fix_ids is not None:
             object.__setattr__(self, "shots", len(self.fix_ids))
 
+    # The inferencer's stopping_criteria (TriviaQA, NQ): generation stops once one of these appears, the text
+    # kept. Hashed only where a config sets it, as OpenCompass hashes only the keys a config writes.
+    stopping_criteria: tuple[str, ...] = ()
+
     @property
     def labels(self) -> tuple[str, ...]:
         return (self.prompt_template or self.ice_template).labels  # type: ignore[union-attr]
@@ -133,6 +137,8 @@ class InferConfig:
             inferencer["fix_id_list"] = list(self.shot_rows)
         if self.max_out_len is not None:
             inferencer["max_out_len"] = self.max_out_len
+        if self.stopping_criteria:
+            inferencer["stopping_criteria"] = list(self.stopping_criteria)
         data["inferencer"] = inferencer
         if self.ice_template is not None:
             data["ice_template"] = self.ice_template.to_json()
@@ -174,7 +180,9 @@ def _ice(config: InferConfig, shots: Sequence[tuple[Fields, str]]) -> list[Piece
         return ""
     if not template.by_label:
         entry = template.for_label(None)
-        assert isinstance(entry, Rounds)
+        if isinstance(entry, str):
+            # A plain-string ICE template takes FixK's separators: "\n" between shots and one after the last.
+            return "\n".join(fill(entry, fields) for fields, _ in shots) + "\n"
         # Round ICE templates: the shots follow each other with no separator piece.
         return [piece for fields, _ in shots for piece in _turns(entry, fields)]
     entries = [(template.for_label(gold), fields) for fields, gold in shots]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from rapidfuzz.distance import Levenshtein
 
 from pytest_llmeval.judging.gaokao import cloze as gaokao_cloze
+from pytest_llmeval.judging.open_qa import judge_nq, judge_triviaqa
 from pytest_llmeval.judging.postprocess_v2 import judge_math_v2, judge_theoremqa
 from pytest_llmeval.judging.reasoning import (
     bbh_freeform_postprocess,
@@ -222,6 +223,15 @@ def _bbh_freeform(prediction: str, question: Question) -> tuple[str, bool]:
     return answer, answer == question.answer
 
 
+def _triviaqa(prediction: str, question: Question) -> tuple[str, bool]:
+    # The gold is the row's alias list, a JSON array (checked when read).
+    return judge_triviaqa(prediction, accepted_answers(question.answer))
+
+
+def _nq_open(prediction: str, question: Question) -> tuple[str, bool]:
+    return judge_nq(prediction, accepted_answers(question.answer))
+
+
 # Rules whose verdict is ``answer == gold``; the others record it (``Outcome.judged``).
 GOLD_EQUALITY = frozenset({"first_capital", "first_option", "first_option_ab", "option_sim", "exact"})
 
@@ -241,4 +251,6 @@ RULES: dict[str, Judge] = {
     "theoremqa": judge_theoremqa,
     "gaokao_cloze": gaokao_cloze,  # always wrong (OpenCompass 0.2.4 scores cloze papers 0); the MCQ papers earn
     # points instead: judging.gaokao.POINT_RULES
+    "triviaqa": _triviaqa,
+    "nq_open": _nq_open,
 }

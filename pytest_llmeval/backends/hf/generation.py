@@ -14,6 +14,7 @@ import torch
 import transformers
 
 from pytest_llmeval.backends.hf.prefix import PrefixCache, _common_prefix, _padded, _prefix_groups, repeat_cache
+from pytest_llmeval.backends.hf.stop_strings import StopStrings
 from pytest_llmeval.backends.hf.stopping import AnswerFixed
 from pytest_llmeval.records import StopRule
 
@@ -49,7 +50,10 @@ class Generation(PrefixCache):
         return self._decode(output[:, width:], criteria)
 
     def _stop_criteria(self, stop: StopRule | None, width: int) -> list[AnswerFixed]:
-        return [AnswerFixed(self.tokenizer, stop, width, self.chat_stop)] if stop is not None else []
+        if stop is None:
+            return []
+        strings = StopStrings.of(self.tokenizer, stop.strings) if stop.strings else None
+        return [AnswerFixed(self.tokenizer, stop, width, self.chat_stop, strings)]
 
     def _decode(self, new_tokens: torch.Tensor, criteria: Sequence[AnswerFixed]) -> list[str]:
         """The new tokens as text, each row only up to where its answer became fixed, cut at the chat stop."""
