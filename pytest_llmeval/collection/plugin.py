@@ -29,9 +29,10 @@ from pytest_llmeval.collection.invocation import repair_or_refuse
 from pytest_llmeval.collection.items import PROGRESS, STATE, DatasetNode, SubjectItem, SuiteFile
 from pytest_llmeval.collection.session import RunState, new_run_dir
 from pytest_llmeval.datasets.benchmarks import BENCHMARKS
+from pytest_llmeval.datasets.configs import CONFIGS
 from pytest_llmeval.datasets.custom_dataset import MARKER as CUSTOM_MARKER
 from pytest_llmeval.datasets.custom_dataset import CustomSource
-from pytest_llmeval.datasets.named_sets import expand_named
+from pytest_llmeval.datasets.named_sets import COLLECTIONS, expand, expand_named
 from pytest_llmeval.datasets.plan import plan_available, plan_subjects
 from pytest_llmeval.datasets.suite import SUITE_PATTERN, DatasetSpec, make_spec
 from pytest_llmeval.errors import LlmEvalError
@@ -280,6 +281,16 @@ def _is_subject(nodeid: str) -> bool:
     return len(parts) == 3 and (parts[0] == "llmeval" or fnmatch(Path(parts[0]).name, SUITE_PATTERN))
 
 
+def table_families(datasets: tuple[str, ...]) -> list[str]:
+    """The table's order of dataset families: the built-in one (C-Eval, MMLU, CMMLU, ...), except that a collection
+    named in ``--llm-datasets`` puts its members first, in its file's order, as OpenCompass's table follows its
+    config list."""
+    if not any(name in COLLECTIONS for name in datasets):
+        return list(BENCHMARKS)
+    named = [CONFIGS[name].family for name in expand(datasets) if name in CONFIGS]
+    return list(dict.fromkeys([*named, *BENCHMARKS]))
+
+
 def _table_order(families: list[str], spec: DatasetSpec) -> tuple[int, str]:
     """Built-in families in their fixed order, then custom datasets by name."""
     family = spec.config.family
@@ -422,9 +433,9 @@ class RunHooks:
             _discard_if_empty(state.run_dir)  # a run stopped at collection leaves no empty folder behind
             return
         # Also after a failure or Ctrl-C: whatever finished is summarised and kept.
-        # A fixed order of families (C-Eval, MMLU, CMMLU), so that the table is the same whichever worker
-        # reported first, and under xdist (where the controller never sees the declarations) too.
-        families = list(BENCHMARKS)
+        # A fixed order, so that the table is the same whichever worker reported first, and under xdist (where the
+        # controller never sees the declarations) too.
+        families = table_families(state.settings.datasets)
         specs = sorted(state.specs.values(), key=lambda spec: _table_order(families, spec))
         state.finished = finish_run(
             state.run_dir,

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_llmeval.collection.plugin import table_families
+from pytest_llmeval.datasets.benchmarks import BENCHMARKS
 from pytest_llmeval.datasets.configs import CONFIGS
 from pytest_llmeval.datasets.named_sets import COLLECTIONS, expand, expand_named
 from pytest_llmeval.datasets.plan import plan_available
@@ -106,3 +108,10 @@ def test_a_member_without_data_is_not_run_but_a_config_named_itself_needs_its_da
     assert {p.not_run for p in plans} == {why}
     with pytest.raises(MissingData):
         plan_available(replace(member, collection=""), tmp_path / "data", None)
+
+
+def test_a_collection_s_table_follows_its_file_s_order():
+    order = table_families(("chat_core",))
+    assert order[:4] == ["mmlu", "cmmlu", "ceval", "gaokao"]
+    assert order[12:15] == ["theoremqa", "humaneval", "sanitized_mbpp"]
+    assert table_families(("gsm8k_gen", "ceval_gen")) == list(BENCHMARKS)  # no collection: the built-in order
