@@ -1,4 +1,5 @@
-"""Shared-prefix scoring (``label_scores``) against the reference ``perplexity``, on the tiny model.
+"""Shared-prefix scoring (``label_scores``, ``label_loglikelihoods``) against the reference ``perplexity`` and
+``loglikelihood``, on the tiny model.
 
 The fast path runs each subject's shots once and every question's labels in one pass; it must give
 the reference scores within float tolerance and the same predictions, whether shots were dropped to fit

@@ -168,8 +168,15 @@ class Scoring(PrefixCache):
         scores: list[list[float] | None] = [None] * len(questions)
         commons = [(i, tuple(rows[0][: packing.common_length(rows)])) for i, rows in enumerate(ids)]
         groups = [] if self.prefix_cache_off else _prefix_groups(commons, key=lambda common: common)
-        # A group no bigger than one batch is one forward pass as packed rows; from the cache it would be two.
-        cached = [[i for i, _ in group] for group in groups if len(group) > batch_size]
+        cached = []
+        for group in groups:
+            size = len(_common_prefix([common for _, common in group]))
+            # Only questions whose labels run fewer tokens from the prefix than in their packed row: the prefix,
+            # K tails, against their shared part once and K labels' own tokens (zero-shot rows share one token).
+            gaining = [i for i, common in group if _prefix_gain(size, len(common), len(ids[i])) > 0]
+            # A group no bigger than one batch is one forward pass as packed rows; from the cache it would be two.
+            if len(gaining) > batch_size:
+                cached.append(gaining)
         in_cache = {i for group in cached for i in group}
         rest = [i for i in range(len(questions)) if i not in in_cache]
         packed, plain = self._packable(rest, ids, max_seq_len)
@@ -342,6 +349,13 @@ def _label_shape(ids: Sequence[Sequence[int]], max_seq_len: int, pad: int | None
         return None
     counts = tuple(sum(token != pad for token in row) for row in ids)
     return LabelShape(common, tuple(row[-1] for row in ids), counts)
+
+
+def _prefix_gain(prefix: int, common: int, labels: int) -> int:
+    """Tokens a question saves continuing its ``labels`` prompts from a ``prefix``-token cache instead of its packed
+    row: the row runs the ``common`` tokens they share once and each label's own but its last; from the cache each
+    label runs every token after the prefix."""
+    return labels * prefix - (labels - 1) * common - labels
 
 
 def _nll(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
