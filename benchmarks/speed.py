@@ -1,18 +1,21 @@
 """Side-by-side speed of one evaluation, every variant in its own process on the same model and data.
 
     python benchmarks/speed.py [--data ../shared/data] [--workdir /tmp/llmeval-bench] [--limit N] [--threads N]
-                               [--configs ceval_gen ceval_ppl hellaswag_ppl ARC_c_ppl hellaswag_10shot_ppl_59c85e]
+                               [--configs ceval_gen ceval_ppl hellaswag_ppl ARC_c_ppl hellaswag_10shot_ppl_59c85e
+                                          winogrande_5shot_ll_252f01]
 
 For each config: (a) the reference loop (OpenCompass's: batches of 4 in file order, every label of a ppl
-question scored separately as its whole prompt; the plugin's --llm-no-prefix-cache path, run in-process), (b)
+question scored separately as its whole prompt, an ll question's likewise with its continuation; the plugin's --llm-no-prefix-cache path, run in-process), (b)
 the plugin cold (`pytest --llm-datasets CONFIG`, empty result cache: pytest start-up and the model load
 included), (c) the plugin warm (the same command again), and the floor, one bare batched forward pass (batches
 of 4, file order) per question:
 
 - C-Eval (ceval_gen, ceval_ppl: five shots, a ppl question's labels differing in their last token only) and
   HellaSwag 10-shot (hellaswag_10shot_ppl_59c85e: ten pool shots, the same for every question, labels differing
-  in their last token): (d) a forward pass per prompt (a ppl question's first label prompt), last-position
-  logits only, and (e) the same with each subject's shared prefix (its shots) run once and its KV cache reused;
+  in their last token) and Winogrande 5-shot (winogrande_5shot_ll_252f01: five pool shots, the same for every
+  question, two label sentences scored in ll): (d) a forward pass per prompt (a ppl or ll question's first label
+  prompt), last-position logits only, and (e) the same with each subject's shared prefix (its shots) run once
+  and its KV cache reused;
 - configs with OpenCompass's own stop strings (triviaqa_wiki_1shot_gen_20a989, nq_open_1shot_gen_20a989: one
   shot, 50 new tokens, stop at "Q:" or a newline): (a) is OpenCompass's loop, each batch of 4 generating until
   every row has stopped (each row's text cut at its own stop, OpenCompass's text at batch size 1, so the
@@ -28,11 +31,12 @@ which the reference runs), peak memory of the process, the ratios to (a) and to 
 approach runs (option configs: the reference's, the floor's longest prompts, the plugin's packed rows), the
 plugin's own timing line (model load vs questions), and every question whose prediction differs between (a)
 and (b). The subset: the first --limit questions of each subject (all when not given), except that
-hellaswag_ppl runs its first 1000 questions and hellaswag_10shot_ppl_59c85e its first 100 unless --limit says
-otherwise; ARC_c_ppl runs all 295.
+hellaswag_ppl runs its first 1000 questions, hellaswag_10shot_ppl_59c85e its first 100 and
+winogrande_5shot_ll_252f01 its first 400 unless --limit says otherwise; ARC_c_ppl runs all 295.
 
-Option configs also get the scoring alone, in one process on one loaded model: (a') the reference, (b') the
-plugin's packed rows and (d') the floor, interleaved --repeats times (3), medians reported. (a)-(d) include
+Option configs and winogrande_5shot_ll_252f01 also get the scoring alone, in one process on one loaded model:
+(a') the reference, (b') the plugin's ``label_scores`` / ``label_loglikelihoods`` (packed rows, or the shots run
+once) and (d') the floor, interleaved --repeats times (3), medians reported. (a)-(d) include
 what every pytest run pays once (imports, the model load, reading data, writing files: the warm run (c) is
 most of it); (a')-(d') are what grows with the model and the dataset.
 
@@ -68,7 +72,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = {"vocab": 8000, "hidden": 256, "layers": 4}
 # The stated subset of a config when --limit is not given: the first N questions of each subject.
-DEFAULT_LIMITS = {"hellaswag_ppl": 1000, "hellaswag_10shot_ppl_59c85e": 100}
+DEFAULT_LIMITS = {"hellaswag_ppl": 1000, "hellaswag_10shot_ppl_59c85e": 100, "winogrande_5shot_ll_252f01": 400}
 # The English model's vocabulary is trained on these files (below the data folder), whichever configs run.
 ENGLISH_CORPUS = ("hellaswag/hellaswag.jsonl", "ARC/ARC-c/ARC-Challenge-Dev.jsonl")
 
@@ -143,9 +147,21 @@ def option_config(config: str) -> bool:
 
 
 def is_ppl(config: str) -> bool:
+    """A config that scores label prompts (ppl or ll) rather than generating."""
     from pytest_llmeval.datasets.configs import CONFIGS
 
-    return CONFIGS[config].mode == "ppl"
+    return CONFIGS[config].mode in ("ppl", "ll")
+
+
+def is_ll(config: str) -> bool:
+    from pytest_llmeval.datasets.configs import CONFIGS
+
+    return CONFIGS[config].mode == "ll"
+
+
+def scored_alone(config: str) -> bool:
+    """Configs that get the scoring-alone figures (a')-(d'): the option configs and Winogrande 5-shot."""
+    return option_config(config) or config == "winogrande_5shot_ll_252f01"
 
 
 def limit_for(config: str, limit: int | None) -> int | None:
@@ -269,9 +285,11 @@ def run_floor(model: Path, config: str, data: Path, limit: int | None, out: Path
 
 def run_scoring(model: Path, config: str, data: Path, limit: int | None, out: Path, repeats: int) -> None:
     """Scoring alone, in one process on one loaded model, the three ways interleaved ``repeats`` times: (a') the
-    reference (each label's whole prompt, batches of 4), (b') the plugin's ``label_scores`` (packed rows, batches
-    of 4 questions) and (d') the floor (a bare forward over each question's longest prompt, batches of 4).
-    Start-up, imports, model load and file writing are left out: what remains is what a bigger model scales."""
+    reference (each label's whole prompt, batches of 4), (b') the plugin's ``label_scores`` or, in ll,
+    ``label_loglikelihoods`` (packed rows or the shots run once, batches of 4 questions) and (d') the floor (a bare
+    forward over each question's longest prompt, batches of 4). Start-up, imports, model load and file writing are
+    left out: what remains is what a bigger model scales. The questions whose best label differs between (a') and
+    (b'), and the largest score difference, are recorded too."""
     import statistics
 
     import torch
@@ -281,20 +299,32 @@ def run_scoring(model: Path, config: str, data: Path, limit: int | None, out: Pa
 
     settings = settings_for(model, prefix_cache=True)
     backend = HFBackend.load(settings)
+    chosen = plans(config, data, limit)
     texts = [
-        tuple(p.text for p in prompts)
-        for plan in plans(config, data, limit)
-        for prompts in build_label_prompts(plan, backend, settings)
+        tuple(p.text for p in prompts) for plan in chosen for prompts in build_label_prompts(plan, backend, settings)
     ]
+    ll = is_ll(config)
+    conts = [dict(q.columns).get("cont", "") for plan in chosen for q in plan.questions or ()] if ll else []
     flat = [text for row in texts for text in row]
+    flat_conts = [cont for cont, row in zip(conts, texts, strict=True) for _ in row] if ll else []
     longest = [max(row, key=backend.count_tokens) for row in texts]
+    scores: dict[str, list[float]] = {}
 
     def reference() -> None:
+        values = []
         for k in range(0, len(flat), 4):
-            backend.perplexity(flat[k : k + 4], settings.max_seq_len)
+            if ll:
+                values += backend.loglikelihood(flat[k : k + 4], flat_conts[k : k + 4], settings.max_seq_len)
+            else:
+                values += backend.perplexity(flat[k : k + 4], settings.max_seq_len)
+        scores["reference"] = values
 
     def plugin() -> None:
-        backend.label_scores(texts, settings.max_seq_len, 4)
+        if ll:
+            rows = backend.label_loglikelihoods(texts, conts, settings.max_seq_len, 4)
+        else:
+            rows = backend.label_scores(texts, settings.max_seq_len, 4)
+        scores["plugin"] = [value for row in rows for value in row]
 
     def floor() -> None:
         with torch.inference_mode():
@@ -308,7 +338,15 @@ def run_scoring(model: Path, config: str, data: Path, limit: int | None, out: Pa
             run()
             times[name].append(time.perf_counter() - started)
     medians = {name: statistics.median(values) for name, values in times.items()}
-    out.write_text(json.dumps({"times": times, "medians": medians}), encoding="utf-8")
+    pick = max if ll else min
+    differ, start = 0, 0
+    for row in texts:
+        ours, theirs = (scores[name][start : start + len(row)] for name in ("plugin", "reference"))
+        differ += ours.index(pick(ours)) != theirs.index(pick(theirs))
+        start += len(row)
+    gap = max(abs(a - b) for a, b in zip(scores["plugin"], scores["reference"], strict=True))
+    record = {"times": times, "medians": medians, "questions": len(texts), "differ": differ, "gap": gap}
+    out.write_text(json.dumps(record), encoding="utf-8")
 
 
 def run_count(model: Path, config: str, data: Path, limit: int | None, out: Path) -> None:
@@ -473,6 +511,9 @@ def main(argv: list[str] | None = None) -> int:
         "--stop-configs", nargs="+", default=["gsm8k_gen", "ceval_gen"], choices=["gsm8k_gen", "ceval_gen"]
     )
     args = parser.parse_args(argv)
+    # This checkout's package, in this process and every child (pytest included), not whichever one is installed.
+    sys.path.insert(0, str(ROOT))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))
     data = args.data.resolve()
     if args.threads:  # inherited by every child: the reference, pytest, the floors
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
@@ -568,7 +609,7 @@ def main(argv: list[str] | None = None) -> int:
         subset = f"first {limit} per subject" if limit else "all"
         print(
             f"== {config}: {questions} questions ({subset}), {tokens} prompt tokens "
-            f"(every prompt the reference runs: each label's whole prompt in ppl)"
+            f"(every prompt the reference runs: each label's whole prompt in ppl and ll)"
         )
         if options:
             print(
@@ -603,7 +644,7 @@ def main(argv: list[str] | None = None) -> int:
                 for a, b in zip(ours, texts.get(abbr, []), strict=False)
             )
             print(f"raw predictions (text up to the stop string) differing between (a) and (b): {raw} of {questions}")
-        if options:
+        if scored_alone(config):
             subprocess.run([*child, "--child", "scoring", str(model), config, str(work / "scoring.json")], cwd=work,
                            check=True)  # fmt: skip
             scoring = json.loads((work / "scoring.json").read_text(encoding="utf-8"))
@@ -613,6 +654,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{medians['reference']:.1f}s, (b') plugin {medians['plugin']:.1f}s, (d') floor {medians['floor']:.1f}s; "
                 f"(b')/(a') speed-up {medians['reference'] / medians['plugin']:.2f}x, "
                 f"(b') {medians['plugin'] / medians['floor']:.2f}x of (d')"
+            )
+            print(
+                f"scoring alone: best label differing between (a') and (b'): {scoring['differ']} of "
+                f"{scoring['questions']}; largest score difference {scoring['gap']:.2g}"
             )
         for name, run in (("cold", cold_run), ("warm", warm_run)):
             line = next((line for line in run.stdout.splitlines() if "model load(s) in" in line), "")

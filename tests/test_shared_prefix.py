@@ -1,4 +1,5 @@
-"""Shared-prefix scoring (``label_scores``) against the reference ``perplexity``, on the tiny model.
+"""Shared-prefix scoring (``label_scores``, ``label_loglikelihoods``) against the reference ``perplexity`` and
+``loglikelihood``, on the tiny model.
 
 The fast path runs each subject's shots once and every question's labels in one pass; it must give
 the reference scores within float tolerance and the same predictions, whether shots were dropped to fit
@@ -8,7 +9,9 @@ the reference scores within float tolerance and the same predictions, whether sh
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +24,7 @@ from pytest_llmeval.settings import Settings
 
 pytestmark = pytest.mark.second_line  # CI runs this file again on the transformers 4.48 line
 
+SHARED_DATA = Path(os.environ.get("LLMEVAL_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data"
 SAMPLE_SUBJECTS = [s.key for s in SUBJECTS if (SAMPLE_DATA / "ceval/formal_ceval/val" / f"{s.key}_val.csv").exists()]
 
 
@@ -129,3 +133,49 @@ def test_the_reference_switch_gives_the_same_predictions(project, run_llm, untra
     slow, slow_settings = predictions("--llm-no-prefix-cache")
     assert fast == slow and len(fast) == 2
     assert (fast_settings["prefix_cache"], slow_settings["prefix_cache"]) == (True, False)
+
+
+@pytest.mark.parametrize("max_seq_len", [2048, 560])
+def test_winogrande_shots_run_once_and_score_what_the_reference_scores(trained, monkeypatch, max_seq_len):
+    """winogrande_5shot_ll_252f01 on the real rows: every question's labels continue from the five shots run
+    once per group, rows whose continuation " ." also ends shot 5 (their context loses both copies) included,
+    and with shots dropped unevenly (560): a group per number of shots kept."""
+    if not (SHARED_DATA / "winogrande" / "train_xs.jsonl").exists():
+        pytest.skip(f"no Winogrande data at {SHARED_DATA}")
+    settings = Settings(model=None, tokenizer=None, model_abbr="tiny", max_seq_len=max_seq_len)
+    (plan,) = plan_subjects(make_spec("test", "winogrande_5shot_ll_252f01"), SHARED_DATA, None)
+    dotted = [q for q in plan.questions if dict(q.columns)["cont"] == " ."][:3]
+    chosen = type(plan)(plan.spec, plan.subject, plan.shots, (*plan.questions[:9], *dotted))
+    per_question = build_label_prompts(chosen, trained, settings)
+    questions = [tuple(p.text for p in prompts) for prompts in per_question]
+    conts = [dict(q.columns)["cont"] for q in chosen.questions]
+    shots = {prompts[-1].shots for prompts in per_question}
+    assert shots == {5} if max_seq_len == 2048 else len(shots) > 1, shots
+    prefixes: list[int] = []
+    run_prefix = trained._prefix
+    monkeypatch.setattr(trained, "_prefix", lambda ids, **kw: prefixes.append(len(ids)) or run_prefix(ids, **kw))
+    progress: list[int] = []
+    fast = trained.label_loglikelihoods(questions, conts, max_seq_len, batch_size=2, on_batch=progress.append)
+    slow = [trained.loglikelihood(list(t), [c] * len(t), max_seq_len) for t, c in zip(questions, conts, strict=True)]
+    assert prefixes and min(prefixes) > 100, "the shots run once per group"
+    assert progress[-1] == len(questions) == 12
+    for got, want in zip(fast, slow, strict=True):
+        assert got == pytest.approx(want, rel=1e-4, abs=1e-4)
+        assert got.index(max(got)) == want.index(max(want))
+
+
+def test_a_context_that_loses_copies_of_the_continuation_in_the_shots_reads_the_prefix_logits(trained, monkeypatch):
+    """When the continuation also stands in the shared shots, ``replace`` deletes those copies too and the scored
+    span starts inside the prefix run once: those positions' logits come from the prefix pass."""
+    shots = "".join(f"shot {k} ends on the mark.\n" for k in range(4))
+    questions = [(f"{shots}{who} ends on the mark.", f"{shots}{who}s end on the mark.") for who in "ABCDE"]
+    conts = [" on the mark."] * len(questions)
+    prefixes: list[int] = []
+    run_prefix = trained._prefix
+    monkeypatch.setattr(trained, "_prefix", lambda ids, **kw: prefixes.append(len(ids)) or run_prefix(ids, **kw))
+    fast = trained.label_loglikelihoods(questions, conts, 2048, batch_size=2)
+    slow = [trained.loglikelihood(list(t), [c] * len(t), 2048) for t, c in zip(questions, conts, strict=True)]
+    context = len(trained.tokenizer(questions[0][0].replace(conts[0], ""))["input_ids"])
+    assert prefixes and context < prefixes[0], "the scored span starts inside the shared prefix"
+    for got, want in zip(fast, slow, strict=True):
+        assert got == pytest.approx(want, rel=1e-4, abs=1e-4)

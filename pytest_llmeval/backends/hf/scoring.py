@@ -144,15 +144,42 @@ class Scoring(PrefixCache):
         batch_size: int,
         on_batch: Callable[[int], None] = lambda done: None,
     ) -> list[list[float]]:
-        """``loglikelihood`` of every label text of every question with the question's continuation, each
-        question's labels in one packed row (see ``label_scores``); rows that cannot be packed run the reference."""
+        """``loglikelihood`` of every label text of every question with the question's continuation, with the work
+        they share done once.
+
+        Label prompts are tokenized as ``loglikelihood`` does, and then:
+
+        - questions that share a token prefix (a subject's shots), more of them than one batch holds, run that
+          prefix once, keep its logits and KV cache, and continue every label's own tokens from it, ``batch_size``
+          questions at a time (``_loglikelihood_group``);
+        - every other question is one packed row (``packing``): the tokens its labels share once, then each
+          label's own tokens (zero-shot Winogrande: no shots to share, its two sentences sharing their start);
+        - a question whose packed row would be longer than ``max_seq_len``, or every one when the model failed
+          the packing probe, runs the reference itself.
+
+        Each label's context length is the reference's (the text with every copy of the continuation deleted,
+        tokenized on its own), so the scored span is the reference's whichever path scores it.
+        """
         ids = [[self._ll_ids(text, max_seq_len) for text in texts] for texts in questions]
         starts = [
             [self._context_length(text, cont, max_seq_len) for text in texts]
             for texts, cont in zip(questions, conts, strict=True)
         ]
         scores: list[list[float] | None] = [None] * len(questions)
-        packed, plain = self._packable(range(len(questions)), ids, max_seq_len)
+        commons = [(i, tuple(rows[0][: packing.common_length(rows)])) for i, rows in enumerate(ids)]
+        groups = [] if self.prefix_cache_off else _prefix_groups(commons, key=lambda common: common)
+        cached = []
+        for group in groups:
+            size = len(_common_prefix([common for _, common in group]))
+            # Only questions whose labels run fewer tokens from the prefix than in their packed row: the prefix,
+            # K tails, against their shared part once and K labels' own tokens (zero-shot rows share one token).
+            gaining = [i for i, common in group if _prefix_gain(size, len(common), len(ids[i])) > 0]
+            # A group no bigger than one batch is one forward pass as packed rows; from the cache it would be two.
+            if len(gaining) > batch_size:
+                cached.append(gaining)
+        in_cache = {i for group in cached for i in group}
+        rest = [i for i in range(len(questions)) if i not in in_cache]
+        packed, plain = self._packable(rest, ids, max_seq_len)
         rows = {i: packing.pack(ids[i]) for i in packed}
 
         def reduce(row: packing.PackedRow, logits: torch.Tensor, index: int) -> list[float]:
@@ -162,6 +189,11 @@ class Scoring(PrefixCache):
             ]
 
         done = 0
+        for group in cached:
+            for index, values in self._loglikelihood_group(group, ids, starts, batch_size):
+                scores[index] = values
+                done += 1
+                on_batch(done)
         for index, values in self._score_packed(rows, batch_size, reduce, with_index=True):
             scores[index] = values
             done += 1
@@ -179,6 +211,35 @@ class Scoring(PrefixCache):
             on_batch(done)
         assert all(s is not None for s in scores)
         return scores  # type: ignore[return-value]
+
+    def _loglikelihood_group(
+        self,
+        group: Sequence[int],
+        ids: Sequence[Sequence[Sequence[int]]],
+        starts: Sequence[Sequence[int]],
+        batch_size: int,
+    ) -> Iterator[tuple[int, list[float]]]:
+        """The group's questions' label log-likelihoods, their shared prefix run once and every label continued
+        from its KV cache as a row of its own (right-padded), ``batch_size`` questions per forward pass."""
+        every = [row for i in group for row in ids[i]]
+        # Every label keeps at least one token of its own after the shared prefix.
+        size = min(len(_common_prefix(every)), min(len(row) for row in every) - 1)
+        prefix_logits, prefix_cache = self._prefix(every[0][:size])
+        for start in range(0, len(group), batch_size):
+            members = group[start : start + batch_size]
+            tails = [row[size:] for i in members for row in ids[i]]
+            logits = self._continue_right_padded(prefix_cache, size, tails)
+            line = 0
+            for index in members:
+                values = []
+                for row, first in zip(ids[index], starts[index], strict=True):
+                    # Row positions first - 1 … len(row) - 2 predict the continuation; those inside the prefix
+                    # (a context that lost copies of the continuation in the shots) read the prefix's logits.
+                    own = logits[line, : len(row) - size]
+                    span = torch.cat([prefix_logits[first - 1 : size], own[max(first - 1 - size, 0) : -1]])
+                    values.append(_loglikelihood(span, range(len(span)), row[first:]))
+                    line += 1
+                yield index, values
 
     def _packable(
         self, indices: Iterable[int], ids: Sequence[Sequence[Sequence[int]]], max_seq_len: int
@@ -288,6 +349,13 @@ def _label_shape(ids: Sequence[Sequence[int]], max_seq_len: int, pad: int | None
         return None
     counts = tuple(sum(token != pad for token in row) for row in ids)
     return LabelShape(common, tuple(row[-1] for row in ids), counts)
+
+
+def _prefix_gain(prefix: int, common: int, labels: int) -> int:
+    """Tokens a question saves continuing its ``labels`` prompts from a ``prefix``-token cache instead of its packed
+    row: the row runs the ``common`` tokens they share once and each label's own but its last; from the cache each
+    label runs every token after the prefix."""
+    return labels * prefix - (labels - 1) * common - labels
 
 
 def _nll(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
