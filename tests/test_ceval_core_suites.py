@@ -11,7 +11,7 @@ import csv
 import shutil
 
 import pytest
-from test_choice_suites import DATA, data_link, predictions, summary_rows
+from real_data import DATA, data_link, predictions, summary_rows
 
 from pytest_llmeval.datasets.ceval_core import TEST_ABSENT, UNAVAILABLE
 

@@ -8,20 +8,17 @@ InternLM2's own remote code (``../shared/models/tiny-internlm2``, on the transfo
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from real_data import DATA, SHARED, data_link, predictions, summary_rows
 
 from pytest_llmeval.datasets.plan import plan_subjects
 from pytest_llmeval.datasets.suite import make_spec
 from pytest_llmeval.runner import build_label_prompts
 
-SHARED = Path(os.environ.get("LLMEVAL_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-DATA = SHARED / "data"
 INTERNLM2 = SHARED / "models" / "tiny-internlm2"
 NEEDED = ("hellaswag/hellaswag.jsonl", "ARC/ARC-c", "winogrande/dev.jsonl", "piqa", "siqa", "race", "SuperGLUE")
 pytestmark = pytest.mark.skipif(
@@ -44,24 +41,6 @@ PPL_ROWS = [
     ["BoolQ", "314b96", "accuracy", "ppl"],
 ]
 LIMIT = "4"
-
-
-def summary_rows(run: Path) -> list[list[str]]:
-    csv = next((run / "summary").glob("summary_*.csv")).read_text(encoding="utf-8").splitlines()
-    return [line.split(",")[:4] for line in csv[1:]]
-
-
-def predictions(run: Path) -> dict[str, dict]:
-    folder = next((run / "predictions").iterdir())
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")}
-
-
-def data_link(project: pytest.Pytester) -> str:
-    (project.path / "llmeval_sample.toml").unlink(missing_ok=True)  # only the configs named here run
-    link = project.path / "shared-data"  # "data" holds the project's sample
-    if not link.exists():
-        link.symlink_to(DATA, target_is_directory=True)
-    return "--llm-data-dir=shared-data"
 
 
 @pytest.mark.second_line  # every inference method (gen, ppl, ll) end to end

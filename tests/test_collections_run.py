@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_core_choice_suites import DATA, data_link, summary_rows
+from real_data import DATA, data_link, summary_rows
 
 pytestmark = pytest.mark.skipif(not (DATA / "race" / "test").is_dir(), reason=f"no shared data at {DATA}")
 

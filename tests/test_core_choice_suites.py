@@ -4,37 +4,16 @@ OpenCompass item and summary row, its shots read from its pool file. Skipped wit
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
+from real_data import DATA, data_link, predictions, summary_rows
 
 from pytest_llmeval.datasets.plan import plan_subjects
 from pytest_llmeval.datasets.suite import make_spec
 from pytest_llmeval.runner import build_label_prompts
 
-SHARED = Path(os.environ.get("LLMEVAL_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-DATA = SHARED / "data"
 NEEDED = ("hellaswag/hellaswag_train_sampled25.jsonl", "winogrande/train_xs.jsonl", "race/test")
 pytestmark = pytest.mark.skipif(not all((DATA / p).exists() for p in NEEDED), reason=f"no core-set data at {DATA}")
-
-
-def summary_rows(run: Path) -> list[list[str]]:
-    csv = next((run / "summary").glob("summary_*.csv")).read_text(encoding="utf-8").splitlines()
-    return [line.split(",")[:4] for line in csv[1:]]
-
-
-def predictions(run: Path) -> dict[str, dict]:
-    folder = next((run / "predictions").iterdir())
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")}
-
-
-def data_link(project: pytest.Pytester) -> str:
-    (project.path / "llmeval_sample.toml").unlink(missing_ok=True)  # only the configs named here run
-    link = project.path / "shared-data"  # "data" holds the project's sample
-    if not link.exists():
-        link.symlink_to(DATA, target_is_directory=True)
-    return "--llm-data-dir=shared-data"
 
 
 def test_ppl_and_ll_with_their_pool_shots(project, run_llm, untrained_model, last_run):

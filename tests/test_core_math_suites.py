@@ -7,20 +7,17 @@ that ends every answer at once: what they prove is the path from config to table
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import pytest
 from checkpoints import Store
 from odd_models import always_emits
+from real_data import DATA, data_link, predictions, summary_rows
 
 from pytest_llmeval.datasets.plan import plan_subjects
 from pytest_llmeval.datasets.suite import make_spec
 from pytest_llmeval.datasets.templates import flatten_chatml, flatten_plain, render_pieces
 
-SHARED = Path(os.environ.get("LLMEVAL_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-DATA = SHARED / "data"
 NEEDED = (DATA / "math" / "math.json", DATA / "TheoremQA" / "test.csv")
 pytestmark = pytest.mark.skipif(not all(p.is_file() for p in NEEDED), reason=f"no MATH/TheoremQA data at {DATA}")
 
@@ -63,24 +60,6 @@ def test_real_prompts_end_as_opencompass_s():
     assert prompt(theoremqa, 0, chat=True).endswith(
         f"Question: {question}\nLet's think step by step.<|im_end|>\n<|im_start|>assistant\n"
     )
-
-
-def summary_rows(run: Path) -> list[list[str]]:
-    csv = next((run / "summary").glob("summary_*.csv")).read_text(encoding="utf-8").splitlines()
-    return [line.split(",")[:4] for line in csv[1:]]
-
-
-def predictions(run: Path) -> dict[str, dict]:
-    folder = next((run / "predictions").iterdir())
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")}
-
-
-def data_link(project: pytest.Pytester) -> str:
-    (project.path / "llmeval_sample.toml").unlink(missing_ok=True)  # only the configs named here run
-    link = project.path / "shared-data"  # "data" holds the project's sample
-    if not link.exists():
-        link.symlink_to(DATA, target_is_directory=True)
-    return "--llm-data-dir=shared-data"
 
 
 @pytest.fixture(scope="session")

@@ -7,25 +7,15 @@ points elsewhere).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
+from real_data import DATA, data_link
 
 from pytest_llmeval.settings import Settings
 
-SHARED = Path(os.environ.get("LLMEVAL_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-DATA = SHARED / "data"
 NEEDED = ("triviaqa/triviaqa-validation.jsonl", "triviaqa/triviaqa-train.jsonl", "nq-open/nq-open-train.jsonl")
 needs_data = pytest.mark.skipif(not all((DATA / p).is_file() for p in NEEDED), reason=f"no TriviaQA/NQ at {DATA}")
-
-
-def data_link(project: pytest.Pytester) -> str:
-    (project.path / "llmeval_sample.toml").unlink(missing_ok=True)  # only the configs named here run
-    link = project.path / "shared-data"  # "data" holds the project's sample
-    if not link.exists():
-        link.symlink_to(DATA, target_is_directory=True)
-    return "--llm-data-dir=shared-data"
 
 
 def run_config(run_llm, model: Path, data: str, last_run, config: str, row: list[str], *args: str) -> tuple[dict, str]:

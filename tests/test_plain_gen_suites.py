@@ -9,15 +9,13 @@ the very prompts a plain run sends.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 import pytest
 from checkpoints import Store
+from real_data import DATA, data_link, summary_rows
 
-SHARED = Path(os.environ.get("LLMEVAL_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-DATA = SHARED / "data"
 NEEDED = (DATA / "gsm8k" / "test.jsonl", DATA / "BBH" / "lib_prompt", DATA / "mbpp" / "sanitized-mbpp.jsonl")
 pytestmark = pytest.mark.skipif(not all(p.exists() for p in NEEDED), reason=f"no GSM8K/BBH/MBPP data at {DATA}")
 
@@ -29,19 +27,6 @@ def base_model(checkpoints: Store) -> Path:
 
     items = {"gsm8k_gen": ["gsm8k"], "math_gen": ["algebra"], "bbh_gen": ["navigate", "snarks"]}
     return checkpoints.get("base", build_base_model, DATA, per_item=4, items=items, context=400)
-
-
-def data_link(project: pytest.Pytester) -> str:
-    (project.path / "llmeval_sample.toml").unlink(missing_ok=True)  # only the configs named here run
-    link = project.path / "shared-data"  # "data" holds the project's sample
-    if not link.exists():
-        link.symlink_to(DATA, target_is_directory=True)
-    return "--llm-data-dir=shared-data"
-
-
-def summary_rows(run: Path) -> list[list[str]]:
-    csv = next((run / "summary").glob("summary_*.csv")).read_text(encoding="utf-8").splitlines()
-    return [line.split(",") for line in csv[1:]]
 
 
 def prompts(run: Path) -> dict[str, list[str]]:
