@@ -78,7 +78,9 @@ def plan_available(spec: DatasetSpec, data_dir: Path | None, limit: int | None) 
     except (MissingData, MissingFiles) as error:
         if not spec.collection:
             raise
-        return [replace(plan, not_run=str(error)) for plan in plan_subjects(spec, None, limit)]
+        marker = spec.config.benchmark.marker or spec.config.family
+        why = f"{error} (or leave them out of {spec.collection} with -m 'not {marker}')"
+        return [replace(plan, not_run=why) for plan in plan_subjects(spec, None, limit)]
 
 
 def plan_subjects(spec: DatasetSpec, data_dir: Path | None, limit: int | None) -> list[SubjectPlan]:

@@ -103,7 +103,7 @@ def test_a_member_without_data_is_not_run_but_a_config_named_itself_needs_its_da
     why = (
         f"--llm-data-dir: {tmp_path / 'data' / 'race'} not found, needed by race_ppl_abed12; unzip OpenCompass's "
         "data archive (OpenCompassData-core-20240207.zip, which holds RACE) in the repo root so that it creates "
-        "data/race/, or point --llm-data-dir at its data folder"
+        "data/race/, or point --llm-data-dir at its data folder (or leave them out of base_core with -m 'not race')"
     )
     assert {p.not_run for p in plans} == {why}
     with pytest.raises(MissingData):
