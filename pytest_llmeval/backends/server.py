@@ -235,13 +235,16 @@ def with_stop_text(text: str, choice: Any, strings: Sequence[str]) -> str:
 
     Only a server that says which string stopped it (vLLM's ``stop_reason``, beside ``finish_reason ==
     "stop"``) can be followed: ``finish_reason == "stop"`` alone means a stop string or the end token, and
-    which of the strings matched is not in the text. There the text stays as the server sent it. The chat end
+    which of the strings matched is not in the text. There the text stays as the server sent it (``transformers
+    serve`` keeps the stop text itself, as OpenCompass does, and names none). The chat end
     string is never put back: the local path cuts predictions at it too.
     """
     matched = getattr(choice, "stop_reason", None)
-    if getattr(choice, "finish_reason", None) == "stop" and isinstance(matched, str) and matched in strings:
-        return text + matched
-    return text
+    if getattr(choice, "finish_reason", None) != "stop" or not isinstance(matched, str) or matched not in strings:
+        return text
+    # A server that stops at the string's first occurrence and strips it cannot leave text that ends in it; one
+    # that ends so kept the string itself (``transformers serve`` does; vLLM with include_stop_str_in_output).
+    return text if text.endswith(matched) else text + matched
 
 
 class ServerTokens:
@@ -276,7 +279,8 @@ class ServerTokens:
             raise ServerError(f"{where(self.settings)}/tokenize: {error.__class__.__name__}") from None
 
     def cut(self, prompt: str, max_prompt_tokens: int) -> str:
-        """The prompt when it fits; a longer one cannot be cut here as the local tokenizer cuts it."""
+        """The prompt when it fits; a longer one cannot be cut here as the local tokenizer cuts it: vLLM's
+        ``/tokenize`` and ``/detokenize`` give ids and text back, but not the tokenizer's truncation side."""
         count = self.count_tokens(prompt)
         if count <= max_prompt_tokens:
             return prompt

@@ -104,6 +104,16 @@ def test_a_server_that_does_not_name_the_stop_keeps_its_text(serve, tokenizer):
     assert serve(TokenizerOnly(tokenizer)).generate(["Q: ?\nA:"], 16, 100, stop=TRIVIA) == ["Paris"]
 
 
+def test_a_server_that_keeps_the_stop_text_is_not_given_it_twice():
+    from types import SimpleNamespace
+
+    from pytest_llmeval.backends.server import with_stop_text
+
+    kept = SimpleNamespace(finish_reason="stop", stop_reason="\n")  # vLLM with include_stop_str_in_output
+    assert with_stop_text("Paris\n", kept, ("Q:", "\n")) == "Paris\n"
+    assert with_stop_text("Paris", kept, ("Q:", "\n")) == "Paris\n"
+
+
 def test_chat_prompts_send_the_end_string_too_and_never_keep_it(serve, tokenizer):
     from pytest_llmeval.backends.hf import TokenizerOnly
 
