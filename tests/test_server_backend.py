@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from real_data import DATA, data_link, predictions, summary_rows
 
 KEY = "sk-MARKER-7f3a9c"
 
@@ -169,6 +170,7 @@ class Flaky:
 
     def __init__(self, failures: int = 0, delay: float = 0.0) -> None:
         self.failures, self.delay, self.completions = failures, delay, 0
+        self.bodies: list[dict] = []  # each completion request as sent
         self.in_flight = self.most_in_flight = 0
         lock = threading.Lock()
         flaky = self
@@ -186,7 +188,7 @@ class Flaky:
                 self._send(200, {"object": "list", "data": [{"id": "flaky", "object": "model"}]})
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                flaky.bodies.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
                 flaky.completions += 1
                 if flaky.completions <= flaky.failures:
                     self._send(503, {"error": {"message": "overloaded"}})
@@ -247,3 +249,33 @@ def test_a_hanging_server_is_one_line_naming_it(project, run_llm, tiny_model):
     assert "Traceback" not in result.stdout.str()
     assert flaky.completions == 4  # the first try and three retries
     flaky.server.shutdown()
+
+
+TRIVIAQA = ("triviaqa/triviaqa-validation.jsonl", "triviaqa/triviaqa-train.jsonl")
+
+
+@pytest.mark.skipif(not all((DATA / p).is_file() for p in TRIVIAQA), reason=f"no TriviaQA at {DATA}")
+def test_stop_strings_and_the_prompt_cut_reach_the_server(project, run_llm, tiny_model, last_run):
+    import transformers
+
+    from pytest_llmeval.backends.truncation import cut_prompt
+
+    flaky = Flaky()
+    config = "triviaqa_wiki_1shot_gen_20a989"  # OpenCompass stops it at "Q:" and "\n"; max-out-len 50
+    args = server_args(project, flaky.base, "flaky", tiny_model, data_link(project), "--llm-datasets", config,
+                       "--llm-limit", "2", "--llm-max-seq-len", "80")  # fmt: skip
+    result = run_llm(None, *args)
+    flaky.server.shutdown()
+    assert result.ret == 0, result.stdout.str()
+    run = last_run()
+    assert summary_rows(run) == [["triviaqa_wiki_1shot", "20a989", "score", "gen"]]
+    assert [body["stop"] for body in flaky.bodies] == [["Q:", "\n"]] * 2
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(tiny_model))
+    written = [row["origin_prompt"] for row in predictions(run)["triviaqa_wiki_1shot"].values()]
+    assert all(len(tokenizer(p)["input_ids"]) > 30 for p in written)  # over 80 - 50 tokens: each one is cut
+    assert sorted(body["prompt"] for body in flaky.bodies) == sorted(cut_prompt(tokenizer, p, 30) for p in written)
+    for prompt in written:  # the ids the server re-encodes are the ids the transformers backend runs
+        assert (
+            tokenizer(cut_prompt(tokenizer, prompt, 30))["input_ids"]
+            == tokenizer(prompt, truncation=True, max_length=30)["input_ids"]
+        )

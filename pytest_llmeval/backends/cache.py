@@ -146,9 +146,12 @@ def _code_files() -> list[Path]:
 
 
 def _stop_key(stop: StopRule | None, honoured: bool) -> str | list | None:
-    """What the stop does to a generation where the backend stops on it: the rule's name, and its stop strings."""
-    if stop is None or not honoured:
+    """What the stop does to a generation: the rule's name where the backend stops on it, and its stop strings
+    (every backend stops at those: transformers in ``generate``, a server through ``stop``)."""
+    if stop is None:
         return None
+    if not honoured:
+        return list(stop.strings) or None
     return [stop.name, list(stop.strings)] if stop.strings else stop.name
 
 

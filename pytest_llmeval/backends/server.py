@@ -112,14 +112,15 @@ class ServerBackend:
             self._messages[text] = list(messages)
         return text
 
-    # A request runs to its end: the answer-is-fixed stop (``StopRule``) is a transformers-backend feature.
+    # The answer-is-fixed stop (``StopRule.fixed``) is a transformers-backend feature; a config's stop strings
+    # (``StopRule.strings``) go to the server as ``stop``.
     stops_early = False
 
     def generate(
         self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int, stop: StopRule | None = None
     ) -> list[str]:
         """Greedy continuations, ``--llm-concurrency`` requests at a time, in the prompts' order."""
-        return self._parallel(prompts, max_out_len, lambda done: None)
+        return self._parallel(prompts, max_out_len, max_prompt_tokens, stop, lambda done: None)
 
     def generate_all(
         self,
@@ -131,12 +132,20 @@ class ServerBackend:
         stop: StopRule | None = None,
     ) -> list[str]:
         """A whole subject at once: the server batches as it likes, so ``batch_size`` does not cap concurrency."""
-        return self._parallel(prompts, max_out_len, on_batch)
+        return self._parallel(prompts, max_out_len, max_prompt_tokens, stop, on_batch)
 
-    def _parallel(self, prompts: Sequence[str], max_out_len: int, on_done: Callable[[int], None]) -> list[str]:
+    def _parallel(
+        self,
+        prompts: Sequence[str],
+        max_out_len: int,
+        max_prompt_tokens: int,
+        stop: StopRule | None,
+        on_done: Callable[[int], None],
+    ) -> list[str]:
+        strings = stop.strings if stop is not None else ()
         pool = ThreadPoolExecutor(max_workers=max(1, min(self.settings.concurrency, len(prompts))))
         try:
-            futures = [pool.submit(self._one, text, max_out_len) for text in prompts]
+            futures = [pool.submit(self._one, text, max_out_len, max_prompt_tokens, strings) for text in prompts]
             for done, future in enumerate(as_completed(futures), start=1):
                 future.result()  # the first failure stops here, and what was not sent yet is dropped
                 on_done(done)
@@ -145,10 +154,11 @@ class ServerBackend:
             # After a failure, requests not yet sent are dropped; the ones in flight finish first.
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _one(self, text: str, max_out_len: int) -> str:
-        stop = [self.settings.end_str] if self.settings.end_str else None
+    def _one(self, text: str, max_out_len: int, max_prompt_tokens: int, strings: tuple[str, ...]) -> str:
+        cut = self.tokens.cut(text, max_prompt_tokens)
+        stop = list(dict.fromkeys([*strings, *([self.settings.end_str] if self.settings.end_str else [])])) or None
         messages = self._messages.get(text)
-        if messages is not None:
+        if messages is not None and cut == text:
             with self._request("chat/completions"):
                 answer = self.client.chat.completions.create(
                     model=self.settings.api_model,
@@ -157,12 +167,16 @@ class ServerBackend:
                     temperature=0,
                     stop=stop,
                 )
-            return answer.choices[0].message.content or ""
+            choice = answer.choices[0]
+            return with_stop_text(choice.message.content or "", choice, strings)
+        # A cut chat prompt is no longer whole messages: its template text goes as text, the text the local
+        # path tokenizes, so the server runs the same tokens.
         with self._request("completions"):
             answer = self.client.completions.create(
-                model=self.settings.api_model, prompt=text, max_tokens=max_out_len, temperature=0, stop=stop
+                model=self.settings.api_model, prompt=cut, max_tokens=max_out_len, temperature=0, stop=stop
             )
-        return answer.choices[0].text or ""
+        choice = answer.choices[0]
+        return with_stop_text(choice.text or "", choice, strings)
 
     @contextmanager
     def _request(self, endpoint: str) -> Iterator[None]:
@@ -216,6 +230,23 @@ class ServerBackend:
         return prompt_values
 
 
+def with_stop_text(text: str, choice: Any, strings: Sequence[str]) -> str:
+    """The prediction with the config's stop string put back, as OpenCompass keeps it and the server strips it.
+
+    Only a server that says which string stopped it (vLLM's ``stop_reason``, beside ``finish_reason ==
+    "stop"``) can be followed: ``finish_reason == "stop"`` alone means a stop string or the end token, and
+    which of the strings matched is not in the text. There the text stays as the server sent it (``transformers
+    serve`` keeps the stop text itself, as OpenCompass does, and names none). The chat end
+    string is never put back: the local path cuts predictions at it too.
+    """
+    matched = getattr(choice, "stop_reason", None)
+    if getattr(choice, "finish_reason", None) != "stop" or not isinstance(matched, str) or matched not in strings:
+        return text
+    # A server that stops at the string's first occurrence and strips it cannot leave text that ends in it; one
+    # that ends so kept the string itself (``transformers serve`` does; vLLM with include_stop_str_in_output).
+    return text if text.endswith(matched) else text + matched
+
+
 class ServerTokens:
     """Token counts from the server's ``/tokenize`` (vLLM), for when no local tokenizer files are given."""
 
@@ -246,6 +277,18 @@ class ServerTokens:
                 return int(json.loads(answer.read())["count"])
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ServerError(f"{where(self.settings)}/tokenize: {error.__class__.__name__}") from None
+
+    def cut(self, prompt: str, max_prompt_tokens: int) -> str:
+        """The prompt when it fits; a longer one cannot be cut here as the local tokenizer cuts it: vLLM's
+        ``/tokenize`` and ``/detokenize`` give ids and text back, but not the tokenizer's truncation side."""
+        count = self.count_tokens(prompt)
+        if count <= max_prompt_tokens:
+            return prompt
+        raise LlmEvalError(
+            f"a prompt of {count} tokens is over the {max_prompt_tokens}-token limit (max-seq-len - max-out-len), "
+            f"and {where(self.settings)} cannot cut it as the transformers backend does: give the model's "
+            "tokenizer files with --llm-tokenizer DIR"
+        )
 
     def chat_prompt(self, messages: Sequence[Message]) -> str:
         raise LlmEvalError(

@@ -14,6 +14,7 @@ from pytest_llmeval.backends.hf.generation import Generation
 from pytest_llmeval.backends.hf.load import chat_stop_of, load_model, load_tokenizer
 from pytest_llmeval.backends.hf.probes import Probes
 from pytest_llmeval.backends.hf.scoring import Scoring
+from pytest_llmeval.backends.truncation import cut_prompt
 from pytest_llmeval.prompts import Message
 from pytest_llmeval.settings import Settings
 
@@ -30,6 +31,10 @@ class TokenizerOnly:
     def count_many(self, prompts: Sequence[str]) -> list[int]:
         """``count_tokens`` of each prompt, encoded as one batch (no padding, so the same ids)."""
         return [len(ids) for ids in self.tokenizer(list(prompts))["input_ids"]] if prompts else []
+
+    def cut(self, prompt: str, max_prompt_tokens: int) -> str:
+        """``prompt`` as text cut to ``max_prompt_tokens`` the way ``generate`` cuts its ids (for servers)."""
+        return cut_prompt(self.tokenizer, prompt, max_prompt_tokens)
 
     def chat_prompt(self, messages: Sequence[Message]) -> str:
         text = self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
