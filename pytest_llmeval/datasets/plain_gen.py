@@ -136,25 +136,25 @@ SANITIZED_MBPP_CB43EF = (
 )
 
 
-def _plain(template: str) -> InferConfig:
+def plain_config(template: str) -> InferConfig:
     """Zero-shot generation of up to 512 tokens from one plain-string template."""
     return InferConfig("gen", None, Template(template), shots=0, max_out_len=512)
 
 
 def gsm8k_gen_ee684f(name: str) -> InferConfig:
-    return _plain(GSM8K_EE684F)
+    return plain_config(GSM8K_EE684F)
 
 
 def bbh_gen_0a5495(examples: str) -> InferConfig:
     """``bbh_gen_5b92b0``'s text as a plain string; the prompt name is the task's worked examples (its prompt file)."""
-    return _plain(
+    return plain_config(
         f"Follow the given examples and answer the question.\n{examples}\n\nQ: {{input}}\nA: Let's think step by step."
     )
 
 
 def humaneval_gen_d2537e(name: str) -> InferConfig:
-    return _plain("Complete the following python code:\n{prompt}")
+    return plain_config("Complete the following python code:\n{prompt}")
 
 
 def sanitized_mbpp_gen_cb43ef(name: str) -> InferConfig:
-    return _plain(SANITIZED_MBPP_CB43EF)
+    return plain_config(SANITIZED_MBPP_CB43EF)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from pytest_llmeval.datasets.plain_gen import plain_config
 from pytest_llmeval.datasets.templates import InferConfig, Rounds, Template, Turn
 from pytest_llmeval.errors import LlmEvalError
 from pytest_llmeval.records import Question
@@ -78,7 +79,7 @@ TEMPLATE = (
 
 
 def theoremqa_gen_2c2583(name: str) -> InferConfig:
-    return InferConfig("gen", None, Template(TEMPLATE), shots=0, max_out_len=512)
+    return plain_config(TEMPLATE)
 
 
 def theoremqa_gen_ef26ca(name: str) -> InferConfig:

@@ -12,7 +12,13 @@ from __future__ import annotations
 import re
 
 from pytest_llmeval.datasets.math_problems import extract_boxed_answer
-from pytest_llmeval.judging.reasoning import fix_a_slash_b, fix_fracs, math_equal, normalize_final_answer
+from pytest_llmeval.judging.reasoning import (
+    fix_a_slash_b,
+    fix_fracs,
+    lead_zero_and_value,
+    math_equal,
+    normalize_final_answer,
+)
 from pytest_llmeval.records import Question
 
 # math_postprocess_v2: a boxed answer written with doubled braces ("\boxed{{7}}") loses one pair. "." stops at a
@@ -97,12 +103,7 @@ def strip_string_v2(text: str) -> str:
     text = _ZERO_DECIMALS_AT_END.sub(r"\1", text)
     if not text:
         return text
-    if text[0] == ".":
-        text = "0" + text
-    # "k = 3" -> "3": a left side of at most two characters is taken for a variable name.
-    sides = text.split("=")
-    if len(sides) == 2 and len(sides[0]) <= 2:
-        text = sides[1]
+    text = lead_zero_and_value(text)
     text = _SQRT_WORD.sub(r"\\sqrt{\1}", text)
     text = text.replace(" ", "")
     text = fix_fracs(text)

@@ -224,6 +224,15 @@ def fix_a_slash_b(text: str) -> str:
     return "\\frac{" + str(numerator) + "}{" + str(denominator) + "}"
 
 
+def lead_zero_and_value(text: str) -> str:
+    """A leading "." gets its 0, and "k = 3" becomes "3" (a left side of at most two characters is taken for a
+    variable name): the step both MATH normalisations share. ``text`` is not empty."""
+    if text[0] == ".":
+        text = "0" + text
+    sides = text.split("=")
+    return sides[1] if len(sides) == 2 and len(sides[0]) <= 2 else text
+
+
 def strip_string(text: str) -> str:
     """OpenCompass's ``MATHEvaluator._strip_string`` (version v1), raising where it raises (``math_equal`` needs that)."""
     text = text.replace("\n", "")
@@ -250,12 +259,7 @@ def strip_string(text: str) -> str:
     text = text.replace("{.", "{0.")
     if not text:
         return text
-    if text[0] == ".":
-        text = "0" + text
-    # "k = 3" -> "3": a left side of at most two characters is taken for a variable name.
-    sides = text.split("=")
-    if len(sides) == 2 and len(sides[0]) <= 2:
-        text = sides[1]
+    text = lead_zero_and_value(text)
     text = _fix_sqrt(text)
     text = text.replace(" ", "")
     text = fix_fracs(text)
