@@ -43,11 +43,14 @@ class StopRule:
     (name "") where no rule may stop early. ``strings`` are the config's own stop strings (OpenCompass's
     ``stopping_criteria``): a sequence ends once its text holds one, the stop text kept. Unlike ``fixed``
     they change the prediction as OpenCompass itself does, so they apply with ``--llm-full-output`` too.
+    ``markers`` are set where ``fixed`` is nothing but "the text holds one of these strings" (GSM8K's
+    "Question:"): a server can then stop there itself, without streaming.
     """
 
     name: str
     fixed: Callable[[str], bool] | None
     strings: tuple[str, ...] = ()
+    markers: tuple[str, ...] = ()
 
     def reached(self, text: str, end: str | None = None) -> bool:
         """Whether generation may stop after ``text`` (decoded so far) without changing the extracted answer.

@@ -262,7 +262,7 @@ def stop_rule(rule: str, settings: Settings, cut: bool, strings: tuple[str, ...]
     fixed = None if settings.full_output or cut else STOPS.get(rule)
     if not strings:
         return fixed
-    return StopRule(fixed.name, fixed.fixed, strings) if fixed else StopRule("", None, strings)
+    return replace(fixed, strings=strings) if fixed else StopRule("", None, strings)
 
 
 STEPS = {"gen": _generate, "ppl": _score_labels, "ll": _score_labels}

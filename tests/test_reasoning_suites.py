@@ -186,18 +186,89 @@ def served_base_model(base_model: Path, tmp_path_factory: pytest.TempPathFactory
     yield from serve(base_model, tmp_path_factory)
 
 
-def test_a_server_gives_the_full_generation_s_text_and_the_same_scores(reasoning_run, served_base_model):
-    """The server backend generates to the end (its requests are not cut), byte for byte the local full text."""
+def test_a_server_stops_where_the_local_backend_stops(reasoning_run, served_base_model):
+    """GSM8K's rule goes to the server as the stop string "Question:", BBH's is checked on the streamed text and
+    the stream closed: the local backend's cut text, marks and scores. --llm-full-output decodes to the end,
+    byte for byte the local full text."""
     base, name = served_base_model
     server = ["--llm-backend=openai", f"--llm-api-base={base}", f"--llm-api-model={name}", "--llm-tokenizer=model"]
     few = ["--llm-model-abbr=m", "--llm-limit=2", "-k", "gsm8k or bbh-navigate"]  # the last -k and limit win
-    _, local = reasoning_run("--llm-full-output", *few)
+    _, full = reasoning_run("--llm-full-output", *few)
+    _, local = reasoning_run(*few)
+    _, served_full = reasoning_run(*server, "--llm-full-output", *few)
     _, served = reasoning_run(*server, *few)
-    expected = outcomes(local)
-    assert len(expected) == 4
-    for key, outcome in outcomes(served).items():
-        assert (outcome["prediction"], outcome["answer"], outcome["stopped"]) == (
-            expected[key]["prediction"],
-            expected[key]["answer"],
-            False,
-        ), key
+    whole, early, served_whole, served_early = map(outcomes, (full, local, served_full, served))
+    assert len(whole) == 4
+    for key, outcome in whole.items():
+        assert (served_whole[key]["prediction"], served_whole[key]["stopped"]) == (outcome["prediction"], False), key
+        fields = ("prediction", "answer", "correct", "stopped")
+        assert [served_early[key][f] for f in fields] == [early[key][f] for f in fields], key
+        assert (early[key]["answer"], early[key]["correct"]) == (outcome["answer"], outcome["correct"]), key
+    assert sum(o["stopped"] for o in served_early.values()) == 4  # the model writes on: every answer is cut
+
+
+LONG = 3000  # new tokens: the base model writes on to the limit, seconds of the server's time
+
+
+def server_backend(api_base: str, name: str, model: Path):
+    import transformers
+
+    from pytest_llmeval.backends.hf import TokenizerOnly
+    from pytest_llmeval.backends.server import ServerBackend
+    from pytest_llmeval.settings import Settings
+
+    settings = Settings(None, None, "m", backend="openai", api_base=api_base, api_model=name, api_timeout=60)
+    return ServerBackend(settings, TokenizerOnly(transformers.AutoTokenizer.from_pretrained(str(model))))
+
+
+def test_a_closed_stream_ends_the_request_on_the_server(served_base_model, base_model):
+    """``transformers serve`` runs one generation at a time: a request left running after its stream closed
+    would hold the next one back for the rest of its tokens."""
+    from pytest_llmeval.records import StopRule
+
+    base, name = served_base_model
+    backend = server_backend(base, name, base_model)
+    prompt = "Question: How many legs has a cat?\nLet's think step by step\nAnswer:"
+    started = time.perf_counter()
+    whole = backend.client.completions.create(model=name, prompt=prompt, max_tokens=LONG, temperature=0)
+    full_seconds = time.perf_counter() - started
+    assert (whole.usage.completion_tokens, whole.choices[0].finish_reason) == (LONG, "length")
+    started = time.perf_counter()
+    [text] = backend.generate([prompt], LONG, 4096 - LONG, stop=StopRule("first word", lambda t: len(t) > 1))
+    backend.client.completions.create(model=name, prompt=prompt, max_tokens=1, temperature=0)
+    both = time.perf_counter() - started
+    assert whole.choices[0].text.startswith(text) and 1 < len(text) < 20
+    assert both < full_seconds / 4, (both, full_seconds)
+
+
+def test_a_broken_stream_is_retried_whole_never_stitched(served_base_model, base_model, monkeypatch):
+    from relay import Relay
+
+    from pytest_llmeval.backends import server
+    from pytest_llmeval.errors import ServerError
+    from pytest_llmeval.judging.stopping import STOPS
+
+    monkeypatch.setattr(server, "STREAM_BACKOFF", 0.01)
+    base, name = served_base_model
+    navigate = next(p for p in plans("bbh_gen") if p.subject.key == "navigate")
+    prompt = render(navigate, 0)
+    [direct] = server_backend(base, name, base_model).generate([prompt], 512, 4096 - 512, stop=STOPS["bbh_mcq"])
+    relay = Relay(base, breaks=2, events=5)  # two tries cut off after five tokens each, the third whole
+    try:
+        [relayed] = server_backend(relay.base, name, base_model).generate(
+            [prompt], 512, 4096 - 512, stop=STOPS["bbh_mcq"]
+        )
+    finally:
+        relay.close()
+    assert relayed == direct  # the third try's text alone: the broken tries' five tokens are not in it twice
+    assert relay.broken == 2 and len(relay.bodies) == 3 and all(b == relay.bodies[0] for b in relay.bodies)
+    assert len(direct) > 40 and STOPS["bbh_mcq"].reached(direct)
+
+    relay = Relay(base, breaks=10, events=5)  # a stream that always breaks: one line after the retries
+    try:
+        with pytest.raises(ServerError) as raised:
+            server_backend(relay.base, name, base_model).generate([prompt], 512, 4096 - 512, stop=STOPS["bbh_mcq"])
+    finally:
+        relay.close()
+    assert str(raised.value) == f"{relay.base}/completions: the stream broke (connection failed) after 3 retries"
+    assert len(relay.bodies) == 4

@@ -25,14 +25,9 @@ def outcomes(run: Path) -> list[tuple[str, str, str]]:
 
 
 def prompts(run: Path) -> dict[str, dict]:
-    """Each predictions file, without the early-stop marks (the server generates to the end; see
-    test_reasoning_suites for its text against the local backend's full generation)."""
+    """Each predictions file as written, early-stop marks included."""
     folder = next((run / "predictions").iterdir())
-    files = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
-    return {
-        name: {k: {f: v for f, v in row.items() if f != "stopped_early"} for k, row in rows.items()}
-        for name, rows in files.items()
-    }
+    return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
 
 
 def server_args(project: pytest.Pytester, base: str, name: str, tiny_model: Path, *more: str) -> list[str]:
@@ -45,19 +40,34 @@ def server_args(project: pytest.Pytester, base: str, name: str, tiny_model: Path
             "--llm-model-abbr", "m", *more]  # fmt: skip
 
 
-@pytest.mark.parametrize("hf_type", ["base", "chat"])
-def test_server_predictions_equal_the_local_backend(project, run_llm, tiny_model, served_model, last_run, hf_type):
+def truncated(run: Path) -> int:
+    return sum(s["truncated"] for s in json.loads((run / "llmeval.json").read_text(encoding="utf-8"))["subjects"])
+
+
+@pytest.mark.parametrize(
+    ("hf_type", "more"),
+    [("base", []), ("chat", []), ("base", ["--llm-full-output"]), ("base", ["--llm-max-seq-len", "40"])],
+    ids=["base", "chat", "full-output", "prompts-cut"],
+)
+def test_server_predictions_equal_the_local_backend(
+    project, run_llm, tiny_model, served_model, last_run, hf_type, more
+):
+    """Streamed and closed once the answer is fixed (the sample's first-capital rule), decoded to the end with
+    --llm-full-output, or run on prompts cut to max-seq-len - max-out-len: the local text, byte for byte."""
     base, name = served_model
-    local = run_llm(tiny_model, "--llm-model-abbr", "m", "--llm-hf-type", hf_type)
-    assert local.ret == 0, local.stdout.str()
+    local = run_llm(tiny_model, "--llm-model-abbr", "m", "--llm-hf-type", hf_type, *more)
+    # Cut prompts lose the question's start, and with it some of the sample's thresholds: a gate failure.
+    assert local.ret == (1 if "--llm-max-seq-len" in more else 0), local.stdout.str()
     local_run = last_run()
     time.sleep(1.1)  # run folders are named by the second
-    served = run_llm(None, *server_args(project, base, name, tiny_model, "--llm-hf-type", hf_type))
-    assert served.ret == 0, served.stdout.str() + served.stderr.str()
+    served = run_llm(None, *server_args(project, base, name, tiny_model, "--llm-hf-type", hf_type, *more))
+    assert served.ret == local.ret, served.stdout.str() + served.stderr.str()
     served.stdout.fnmatch_lines([f"main: devices server {base}, *50 questions in *"])
     server_run = last_run()
     assert outcomes(server_run) == outcomes(local_run)
     assert prompts(server_run) == prompts(local_run)  # the same prompt text, byte for byte
+    if more[:1] == ["--llm-max-seq-len"]:
+        assert truncated(server_run) == truncated(local_run) == 50  # every prompt was over 40 - 16 tokens
 
 
 def test_concurrency_changes_nothing_but_speed(project, run_llm, tiny_model, served_model, last_run):
@@ -188,7 +198,8 @@ class Flaky:
                 self._send(200, {"object": "list", "data": [{"id": "flaky", "object": "model"}]})
 
             def do_POST(self) -> None:
-                flaky.bodies.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                flaky.bodies.append(body)
                 flaky.completions += 1
                 if flaky.completions <= flaky.failures:
                     self._send(503, {"error": {"message": "overloaded"}})
@@ -199,11 +210,24 @@ class Flaky:
                 time.sleep(flaky.delay)
                 with lock:
                     flaky.in_flight -= 1
+                answer = {"id": "1", "object": "text_completion", "created": 0, "model": "flaky",
+                          "choices": [{"index": 0, "text": "A", "finish_reason": "stop"}]}  # fmt: skip
                 try:
-                    self._send(200, {"id": "1", "object": "text_completion", "created": 0, "model": "flaky",
-                                     "choices": [{"index": 0, "text": "A", "finish_reason": "stop"}]})  # fmt: skip
+                    if body.get("stream"):
+                        self._stream(answer)
+                    else:
+                        self._send(200, answer)
                 except OSError:
                     pass
+
+            def _stream(self, answer: dict) -> None:
+                # The whole answer as one server-sent event, then the end marker, as OpenAI servers stream.
+                data = f"data: {json.dumps(answer)}\n\ndata: [DONE]\n\n".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def log_message(self, *args: object) -> None:
                 pass

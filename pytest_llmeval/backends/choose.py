@@ -24,8 +24,9 @@ def check_reachable(settings: Settings) -> None:
 
 
 def stops_early(settings: Settings) -> bool:
-    """Whether the backend ends a generation once its answer is fixed (``StopRule``): transformers does."""
-    return settings.backend == "hf"
+    """Whether the backend ends a generation once its answer is fixed (``StopRule``): both do, transformers in
+    ``generate`` and a server by a stop string or a closed stream (``server.ServerBackend``)."""
+    return settings.backend in ("hf", "openai")
 
 
 def load_tokens(settings: Settings) -> Any:

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import threading
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +28,7 @@ from pytest_llmeval.records import StopRule
 from pytest_llmeval.settings import Settings
 
 RETRIES = 3  # after the first try; the client backs off exponentially between them
+STREAM_BACKOFF = 0.5  # seconds before the first whole retry of a broken stream, doubled each time
 PROBE_TIMEOUT = 10.0
 
 
@@ -112,9 +114,9 @@ class ServerBackend:
             self._messages[text] = list(messages)
         return text
 
-    # The answer-is-fixed stop (``StopRule.fixed``) is a transformers-backend feature; a config's stop strings
-    # (``StopRule.strings``) go to the server as ``stop``.
-    stops_early = False
+    # The answer-fixed stop: a rule that is only stop strings (``StopRule.markers``) goes to the server as
+    # ``stop``; any other is checked on the streamed text, and the stream closed once the answer is fixed.
+    stops_early = True
 
     def generate(
         self, prompts: Sequence[str], max_out_len: int, max_prompt_tokens: int, stop: StopRule | None = None
@@ -142,10 +144,9 @@ class ServerBackend:
         stop: StopRule | None,
         on_done: Callable[[int], None],
     ) -> list[str]:
-        strings = stop.strings if stop is not None else ()
         pool = ThreadPoolExecutor(max_workers=max(1, min(self.settings.concurrency, len(prompts))))
         try:
-            futures = [pool.submit(self._one, text, max_out_len, max_prompt_tokens, strings) for text in prompts]
+            futures = [pool.submit(self._one, text, max_out_len, max_prompt_tokens, stop) for text in prompts]
             for done, future in enumerate(as_completed(futures), start=1):
                 future.result()  # the first failure stops here, and what was not sent yet is dropped
                 on_done(done)
@@ -154,29 +155,78 @@ class ServerBackend:
             # After a failure, requests not yet sent are dropped; the ones in flight finish first.
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _one(self, text: str, max_out_len: int, max_prompt_tokens: int, strings: tuple[str, ...]) -> str:
+    def _one(self, text: str, max_out_len: int, max_prompt_tokens: int, stop: StopRule | None) -> str:
         cut = self.tokens.cut(text, max_prompt_tokens)
-        stop = list(dict.fromkeys([*strings, *([self.settings.end_str] if self.settings.end_str else [])])) or None
+        strings = stop.strings if stop is not None else ()
+        fixed = stop if stop is not None and stop.fixed is not None else None
+        markers = fixed.markers if fixed is not None else ()
+        end = [self.settings.end_str] if self.settings.end_str else []
+        sent = list(dict.fromkeys([*strings, *markers, *end])) or None
         messages = self._messages.get(text)
-        if messages is not None and cut == text:
-            with self._request("chat/completions"):
-                answer = self.client.chat.completions.create(
-                    model=self.settings.api_model,
-                    messages=messages,
-                    max_tokens=max_out_len,
-                    temperature=0,
-                    stop=stop,
-                )
-            choice = answer.choices[0]
-            return with_stop_text(choice.message.content or "", choice, strings)
         # A cut chat prompt is no longer whole messages: its template text goes as text, the text the local
         # path tokenizes, so the server runs the same tokens.
-        with self._request("completions"):
-            answer = self.client.completions.create(
-                model=self.settings.api_model, prompt=cut, max_tokens=max_out_len, temperature=0, stop=stop
+        chat = messages is not None and cut == text
+        endpoint = "chat/completions" if chat else "completions"
+        common = {"model": self.settings.api_model, "max_tokens": max_out_len, "temperature": 0, "stop": sent}
+
+        def create(**more: Any) -> Any:
+            if chat:
+                return self.client.chat.completions.create(messages=messages, **common, **more)
+            return self.client.completions.create(prompt=cut, **common, **more)
+
+        if fixed is None or markers:
+            with self._request(endpoint):
+                choice = create().choices[0]
+            return with_stop_text(_text_of(choice), choice, (*strings, *markers))
+        return self._streamed(endpoint, create, fixed)
+
+    def _streamed(self, endpoint: str, create: Callable[..., Any], rule: StopRule) -> str:
+        """One completion streamed until ``rule`` says its answer is fixed; the stream is then closed, which
+        ends the request on the server (vLLM and ``transformers serve`` abort on a closed connection).
+
+        A stream that breaks is tried again from the start, never stitched: the text of a broken try is
+        dropped, so a prediction is always one request's greedy text.
+        """
+        for attempt in range(RETRIES + 1):
+            try:
+                return self._stream_once(endpoint, create, rule)
+            except BrokenStream as broken:
+                if attempt == RETRIES:
+                    raise ServerError(
+                        f"{where(self.settings)}/{endpoint}: the stream broke ({broken}) after {RETRIES} retries"
+                    ) from None
+                time.sleep(STREAM_BACKOFF * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _stream_once(self, endpoint: str, create: Callable[..., Any], rule: StopRule) -> str:
+        with self._request(endpoint):  # a refused request was already retried by the client
+            stream = create(stream=True)
+        kind = stream.response.headers.get("content-type", "")
+        if not kind.startswith("text/event-stream"):
+            stream.close()
+            raise ServerError(
+                f"{where(self.settings)}/{endpoint}: a streamed request was answered with {kind or 'no content type'}"
+                ", not a stream; the answer-fixed stop streams: run with --llm-full-output against this server"
             )
-        choice = answer.choices[0]
-        return with_stop_text(choice.text or "", choice, strings)
+        text, last = "", None
+        try:
+            with stream:
+                for chunk in stream:
+                    if not chunk.choices:
+                        continue  # a usage-only chunk
+                    last = chunk.choices[0]
+                    text += _text_of(last)
+                    if rule.reached(text, self.settings.end_str):
+                        return text  # leaving the block closes the stream
+        except Exception as error:
+            if error.__class__.__module__.startswith("openai"):
+                raise BrokenStream(_reason(error)) from None
+            raise
+        if last is None or getattr(last, "finish_reason", None) is None:
+            # A connection closed mid-answer can end a stream cleanly (a proxy's idle timeout, say): only a
+            # finish reason says the text is whole.
+            raise BrokenStream("it ended without a finish reason")
+        return with_stop_text(text, last, rule.strings)
 
     @contextmanager
     def _request(self, endpoint: str) -> Iterator[None]:
@@ -228,6 +278,18 @@ class ServerBackend:
                 "against it, or ppl and ll configs with the transformers backend"
             )
         return prompt_values
+
+
+class BrokenStream(Exception):
+    """A streamed completion that ended before the server finished it; the message says how."""
+
+
+def _text_of(choice: Any) -> str:
+    """A choice's text on either endpoint, whole or a streamed piece of it."""
+    message = getattr(choice, "message", None) or getattr(choice, "delta", None)
+    if message is not None:
+        return message.content or ""
+    return getattr(choice, "text", None) or ""
 
 
 def with_stop_text(text: str, choice: Any, strings: Sequence[str]) -> str:

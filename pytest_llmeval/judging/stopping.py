@@ -117,7 +117,8 @@ def bbh_freeform_fixed(text: str) -> bool:
 #   changes; later text can always change each of them, and the cloze papers score 0 whatever is written.
 STOPS: dict[str, StopRule] = {
     "first_capital": StopRule("first_capital", first_capital_fixed),
-    "gsm8k": StopRule("gsm8k", gsm8k_fixed),
+    # gsm8k_fixed is exactly the marker's presence, so a server can stop on it as a stop string.
+    "gsm8k": StopRule("gsm8k", gsm8k_fixed, markers=("Question:",)),
     "math": StopRule("math", math_fixed),
     "bbh_mcq": StopRule("bbh_mcq", bbh_mcq_fixed),
     "bbh_freeform": StopRule("bbh_freeform", bbh_freeform_fixed),

@@ -168,3 +168,27 @@ def test_a_prompt_without_a_tokenizer_that_cuts_is_one_line(serve):
 def test_the_server_result_cache_keys_on_the_stop_strings():
     assert _stop_key(TRIVIA, honoured=False) != _stop_key(StopRule("", None, ("\n",)), honoured=False)
     assert _stop_key(None, honoured=False) is None
+
+
+def test_a_rule_that_is_a_stop_string_stops_on_the_server_and_keeps_its_text(serve, tokenizer):
+    from pytest_llmeval.backends.hf import TokenizerOnly
+
+    marker = StopRule("marker", lambda text: "Q:" in text, markers=("Q:",))  # as GSM8K's "Question:"
+    backend = serve(TokenizerOnly(tokenizer))
+    assert backend.generate(["Q: Capital of France?\nA:"], 16, 100, stop=marker) == ["Paris\nQ:"]
+    assert Vllm.bodies[-1]["stop"] == ["Q:"] and not Vllm.bodies[-1].get("stream")
+    assert marker.reached("Paris\nQ:")  # so the prediction is marked stopped early, as the local one is
+
+
+def test_a_server_that_answers_a_stream_whole_is_one_line(serve, tokenizer):
+    from pytest_llmeval.backends.hf import TokenizerOnly
+    from pytest_llmeval.errors import ServerError
+
+    backend = serve(TokenizerOnly(tokenizer))  # this one ignores "stream": true and answers JSON
+    with pytest.raises(ServerError) as raised:
+        backend.generate(["Q: ?\nA:"], 16, 100, stop=StopRule("first_capital", str.isupper))
+    assert Vllm.bodies[-1]["stream"] is True and len(Vllm.bodies) == 1  # nothing to retry: it is no break
+    assert str(raised.value).endswith(
+        "/completions: a streamed request was answered with application/json, not a stream; the answer-fixed stop "
+        "streams: run with --llm-full-output against this server"
+    )
