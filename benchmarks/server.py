@@ -8,12 +8,26 @@ here on 127.0.0.1, serving the same tiny checkpoint on the CPU) with ``--llm-con
 ``--llm-concurrency 8``. Reported per variant: the median wall time of the whole pytest process, the median
 questions/s of the evaluation itself (from ``llmeval.json``), and how many of the 50 predictions are
 byte-identical to (a)'s. The machine is shared and noisy: read the ratios and medians.
+
+    python benchmarks/server.py --part stop --data-dir ../shared/data [--limit 8]
+
+The answer-fixed stop on the server, on real GSM8K and BBH questions (OpenCompass's layout, never shipped):
+a base-like tiny model (``tiny_base``: answers in each config's few-shot format, then writes on, as a base
+model does) is trained on the first ``--limit`` questions of ``gsm8k``, ``bbh-navigate``, ``bbh-snarks`` and
+``bbh-object_counting`` and served by ``transformers serve``. (d) ``--llm-full-output`` decodes every
+request to max-out-len (512); (e) the default streams, or sends GSM8K's rule as a stop string, and ends
+each request once its answer is fixed. Reported: median wall time of the pytest process and of the
+evaluation, tokens out (the predictions as the tokenizer encodes them), CPU seconds the server process
+used (tokens it generated after a stream closed included), and how many questions got the same extracted
+answer and verdict in both. Then a long-prompt case: ``--llm-max-seq-len`` small enough to cut every prompt,
+run in process and against the server; the cut prompts must give byte-identical predictions.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import socket
 import statistics
@@ -73,15 +87,24 @@ def predictions(record: dict) -> list[str]:
     return [o["prediction"] for s in record["subjects"] for o in s["outcomes"]]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/llmeval-server-bench"))
-    parser.add_argument("--repeats", type=int, default=3)
-    options = parser.parse_args()
+def server_cpu(server: subprocess.Popen) -> float:
+    """CPU seconds the server process has used so far (Linux: /proc), children not included."""
+    fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def generate_seconds(record: dict) -> float:
+    return sum(x["generate_seconds"] for x in record["workers"])
+
+
+def verdicts(record: dict) -> list[tuple[str, int, str, bool]]:
+    return [(s["abbr"], o["index"], o["answer"], o["correct"]) for s in record["subjects"] for o in s["outcomes"]]
+
+
+def sample_part(work: Path, repeats: int) -> None:
     from pytest_llmeval.demo import SAMPLE_DATA, SAMPLE_SUITE
     from pytest_llmeval.tiny import build_tiny_model
 
-    work = options.workdir.resolve()
     model = work / "model"
     if not (model / "config.json").exists():
         build_tiny_model(model, SAMPLE_DATA)
@@ -104,26 +127,109 @@ def main() -> None:
     try:
         run(project, [*server_args, "--llm-concurrency", "1"])  # warm the server's model load
         results: dict[str, list[tuple[float, dict]]] = {name: [] for name in variants}
-        for _ in range(options.repeats):  # interleaved, so drift in machine load hits every variant alike
+        for _ in range(repeats):  # interleaved, so drift in machine load hits every variant alike
             for name, args in variants.items():
                 results[name].append(run(project, args))
     finally:
         server.terminate()
         server.wait(timeout=30)
     reference = predictions(results["(a) transformers, in process"][0][1])
-    print(f"sample: {len(reference)} questions, {options.repeats} runs per variant, medians")
+    print(f"sample: {len(reference)} questions, {repeats} runs per variant, medians")
     print(f"{'variant':32} {'wall s':>8} {'questions/s':>12} {'same as (a)':>12}")
     base_rate = None
     for name, runs in results.items():
         wall = statistics.median(w for w, _ in runs)
-        rates = [
-            sum(x["questions"] for x in r["workers"]) / sum(x["generate_seconds"] for x in r["workers"])
-            for _, r in runs
-        ]
-        rate = statistics.median(rates)
+        rate = statistics.median(sum(x["questions"] for x in r["workers"]) / generate_seconds(r) for _, r in runs)
         base_rate = base_rate or rate
         same = min(sum(a == b for a, b in zip(reference, predictions(r))) for _, r in runs)
         print(f"{name:32} {wall:8.2f} {rate:12.2f} {same:>9}/{len(reference)}   ({rate / base_rate:.2f}x of (a))")
+
+
+STOP_ITEMS = {"gsm8k_gen": ["gsm8k"], "bbh_gen": ["navigate", "snarks", "object_counting"]}
+
+
+def stop_part(work: Path, repeats: int, data: Path, limit: int) -> None:
+    import transformers
+
+    from pytest_llmeval.tiny_base import build_base_model
+
+    model = work / f"base-{limit}"
+    if not (model / "config.json").exists():
+        build_base_model(model, data, per_item=limit, items=STOP_ITEMS, context=400)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(model))
+    project = work / "stop-project"
+    shutil.rmtree(project, ignore_errors=True)
+    project.mkdir(parents=True)
+    (project / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    port = free_port()
+    server = start_server(model, port, work / "serve-base.log")
+    base = f"http://127.0.0.1:{port}/v1"
+    common = [f"--llm-data-dir={data}", "--llm-datasets", "gsm8k_gen", "bbh_gen", f"--llm-limit={limit}",
+              "-k", "gsm8k or bbh-navigate or bbh-snarks or bbh-object_counting", "--llm-model-abbr=model"]  # fmt: skip
+    served = [*common, "--llm-backend=openai", f"--llm-api-base={base}", f"--llm-api-model={model}",
+              f"--llm-tokenizer={model}"]  # fmt: skip
+    variants = {"(d) server, full decode": [*served, "--llm-full-output"], "(e) server, answer-fixed stop": served}
+    try:
+        run(project, variants["(e) server, answer-fixed stop"])  # warm the server's model load
+        results: dict[str, list[tuple[float, dict, float]]] = {name: [] for name in variants}
+        for _ in range(repeats):
+            for name, args in variants.items():
+                before = server_cpu(server)
+                wall, record = run(project, args)
+                results[name].append((wall, record, server_cpu(server) - before))
+        # The long-prompt case: every prompt over max-seq-len - max-out-len, cut in process and for the server.
+        short = ["--llm-max-seq-len=600", "--llm-full-output"]
+        _, cut_served = run(project, [*served, *short])
+        _, cut_local = run(project, [*common, f"--llm-model={model}", *short])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    first = results["(d) server, full decode"][0][1]
+    questions = len(predictions(first))
+    print(f"stop: {questions} questions (gsm8k, bbh-navigate, bbh-snarks, bbh-object_counting; first {limit} each),")
+    print(f"max-out-len 512, transformers serve on the CPU, {repeats} runs per variant, medians")
+    print(f"{'variant':32} {'wall s':>8} {'generate s':>11} {'tokens out':>11} {'server CPU s':>13} {'stopped':>8}")
+    rows = {}
+    for name, runs in results.items():
+        wall = statistics.median(w for w, _, _ in runs)
+        gen = statistics.median(generate_seconds(r) for _, r, _ in runs)
+        cpu = statistics.median(c for _, _, c in runs)
+        record = runs[0][1]
+        tokens = sum(len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in predictions(record))
+        stopped = sum(o.get("stopped", False) for s in record["subjects"] for o in s["outcomes"])
+        rows[name] = (wall, gen, tokens, cpu)
+        print(f"{name:32} {wall:8.2f} {gen:11.2f} {tokens:11d} {cpu:13.2f} {stopped:>5}/{questions}")
+    (d_wall, d_gen, d_tokens, d_cpu), (e_wall, e_gen, e_tokens, e_cpu) = rows.values()
+    print(f"(d)/(e): wall {d_wall / e_wall:.2f}x, generate {d_gen / e_gen:.2f}x, tokens out "
+          f"{d_tokens / max(e_tokens, 1):.2f}x, server CPU {d_cpu / max(e_cpu, 1e-9):.2f}x")  # fmt: skip
+    same = [
+        sum(a == b for a, b in zip(verdicts(first), verdicts(r), strict=True))
+        for runs in results.values()
+        for _, r, _ in runs
+    ]
+    print(f"same extracted answer and verdict as (d)'s first run: min {min(same)}/{questions} over all runs")
+    truncated = sum(s["truncated"] for s in cut_served["subjects"])
+    alike = sum(a == b for a, b in zip(predictions(cut_local), predictions(cut_served), strict=True))
+    print(f"long prompts (--llm-max-seq-len 600, full output): {truncated}/{questions} prompts cut; "
+          f"predictions byte-identical in process and on the server: {alike}/{questions}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/llmeval-server-bench"))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--part", choices=["sample", "stop", "all"], default="sample")
+    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--limit", type=int, default=8, help="questions per item in the stop part")
+    options = parser.parse_args()
+    work = options.workdir.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    if options.part in ("sample", "all"):
+        sample_part(work, options.repeats)
+    if options.part in ("stop", "all"):
+        if not (options.data_dir / "gsm8k").is_dir() or not (options.data_dir / "BBH").is_dir():
+            raise SystemExit(f"--data-dir {options.data_dir}: no gsm8k/ and BBH/ there (OpenCompass's layout)")
+        stop_part(work, options.repeats, options.data_dir.resolve(), options.limit)
 
 
 if __name__ == "__main__":
