@@ -3,7 +3,8 @@
 Prompts are the ones the transformers backend would run, rendered here: base prompts go to
 ``/v1/completions`` as text, byte for byte; chat prompts go to ``/v1/chat/completions`` as the rounds'
 messages. Decoding is greedy (temperature 0), ``max_tokens`` is the max-out-len, and the raw returned text
-is the prediction. Token counts (for OpenCompass's shot dropping) come from local tokenizer files
+is the prediction. A config's stop strings go as ``stop``; the answer-fixed stop goes as ``stop`` where its
+rule is a plain string (GSM8K), and otherwise streams the completion and closes it once the answer is fixed. Token counts (for OpenCompass's shot dropping) come from local tokenizer files
 (``--llm-tokenizer``) or from the server's own ``/tokenize`` (vLLM). The official ``openai`` client does the
 HTTP: connection pooling, the per-request timeout, and retries with backoff on 429, 5xx and lost connections.
 """
