@@ -313,10 +313,14 @@ def with_stop_text(text: str, choice: Any, strings: Sequence[str]) -> str:
 class ServerTokens:
     """Token counts from the server's ``/tokenize`` (vLLM), for when no local tokenizer files are given."""
 
+    MEMO = 8192  # counts remembered: the cut asks again for the prompts shot dropping has just counted
+
     def __init__(self, settings: Settings) -> None:
         root = (settings.api_base or "").rstrip("/")
         self.url = root.removesuffix("/v1") + "/tokenize"
         self.settings = settings
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     def check(self) -> None:
         """Whether the server can count tokens at all; else one line asking for local tokenizer files."""
@@ -329,6 +333,18 @@ class ServerTokens:
             ) from None
 
     def count_tokens(self, prompt: str) -> int:
+        with self._lock:
+            known = self._counts.get(prompt)
+        if known is not None:
+            return known
+        count = self._ask(prompt)
+        with self._lock:
+            if len(self._counts) >= self.MEMO:
+                self._counts.clear()
+            self._counts[prompt] = count
+        return count
+
+    def _ask(self, prompt: str) -> int:
         body = json.dumps({"model": self.settings.api_model, "prompt": prompt}).encode("utf-8")
         headers = {"Content-Type": "application/json"}
         key = os.environ.get(self.settings.api_key_env)

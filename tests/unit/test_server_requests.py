@@ -29,8 +29,14 @@ class Vllm(http.server.BaseHTTPRequestHandler):
     bodies: ClassVar[list[dict]] = []
     names_stop = True
 
+    tokenized: ClassVar[list[str]] = []
+
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path == "/tokenize":  # vLLM's: one token a character here
+            Vllm.tokenized.append(body["prompt"])
+            self._answer({"count": len(body["prompt"])})
+            return
         Vllm.bodies.append(body)
         found = [(WRITES.find(s), s) for s in body.get("stop") or [] if s in WRITES]
         at, matched = min(found) if found else (len(WRITES), None)
@@ -41,7 +47,10 @@ class Vllm(http.server.BaseHTTPRequestHandler):
             choice["message"] = {"role": "assistant", "content": WRITES[:at]}
         else:
             choice["text"] = WRITES[:at]
-        data = json.dumps({"id": "1", "object": "x", "created": 0, "model": "m", "choices": [choice]}).encode()
+        self._answer({"id": "1", "object": "x", "created": 0, "model": "m", "choices": [choice]})
+
+    def _answer(self, body: dict) -> None:
+        data = json.dumps(body).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -67,6 +76,7 @@ def serve():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Vllm)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     Vllm.bodies = []
+    Vllm.tokenized = []
 
     def backend(tokens: object, **settings: object) -> ServerBackend:
         base = f"http://127.0.0.1:{server.server_address[1]}/v1"
@@ -205,3 +215,11 @@ def test_prompts_cut_from_many_threads_are_cut_as_one_thread_cuts_them(tokenizer
         together = list(pool.map(lambda p: cut_prompt(tokenizer, p, 40), prompts))
     assert together == alone
     assert all(len(tokenizer(p)["input_ids"]) <= 40 for p in together)
+
+
+def test_the_cut_asks_the_server_for_no_count_that_shot_dropping_has(serve):
+    backend = serve(None)
+    backend.tokens = ServerTokens(backend.settings)  # counts from the server's /tokenize
+    assert backend.count_tokens("short") == 5  # as shot dropping counts every prompt first
+    assert backend.generate(["short"], 4, 10) == [WRITES]
+    assert Vllm.tokenized == ["short"]  # once, not again for the cut
