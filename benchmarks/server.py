@@ -17,15 +17,19 @@ model does) is trained on the first ``--limit`` questions of ``gsm8k``, ``bbh-na
 ``bbh-object_counting`` and served by ``transformers serve``. (d) ``--llm-full-output`` decodes every
 request to max-out-len (512); (e) the default streams, or sends GSM8K's rule as a stop string, and ends
 each request once its answer is fixed. Reported: median wall time of the pytest process and of the
-evaluation, tokens out (the predictions as the tokenizer encodes them), CPU seconds the server process
-used (tokens it generated after a stream closed included), and how many questions got the same extracted
-answer and verdict in both. Then a long-prompt case: ``--llm-max-seq-len`` small enough to cut every prompt,
-run in process and against the server; the cut prompts must give byte-identical predictions.
+evaluation, the tokens the server generated (counted in an untimed pass by a relay in front of it: usage
+counts, or the chunks of a stream the client closed), CPU seconds the server process used (tokens generated
+after a stream closed included), and how many questions got the same extracted answer and verdict in both.
+Then a long-prompt case: ``--llm-max-seq-len`` small enough to cut every prompt, run in process and against the
+server through the relay: the text the server received must encode to the ids the transformers backend runs,
+and the predictions must be byte-identical.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
+import http.server
 import json
 import os
 import shutil
@@ -33,7 +37,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -80,7 +86,15 @@ def run(project: Path, args: list[str]) -> tuple[float, dict]:
         raise SystemExit(f"pytest {' '.join(args)} failed:\n{done.stdout[-3000:]}")
     time.sleep(1.05)  # run folders are named by the second
     [run_dir] = set((project / "outputs" / "llmeval").glob("*")) - before
-    return wall, json.loads((run_dir / "llmeval.json").read_text(encoding="utf-8"))
+    record = json.loads((run_dir / "llmeval.json").read_text(encoding="utf-8"))
+    record["run_dir"] = str(run_dir)  # for the predictions files beside it
+    return wall, record
+
+
+def prompt_rows(record: dict) -> list[dict]:
+    """The run's predictions-file rows (``origin_prompt``, ``prediction``), from the folder ``record`` names."""
+    files = sorted((Path(record["run_dir"]) / "predictions").glob("*/*.json"))
+    return [row for path in files for row in json.loads(path.read_text(encoding="utf-8")).values()]
 
 
 def predictions(record: dict) -> list[str]:
@@ -145,6 +159,68 @@ def sample_part(work: Path, repeats: int) -> None:
         print(f"{name:32} {wall:8.2f} {rate:12.2f} {same:>9}/{len(reference)}   ({rate / base_rate:.2f}x of (a))")
 
 
+class Tally:
+    """A relay in front of the server that counts what it generated for each completion request: the usage
+    count of a whole answer, or of a stream that ran to its end; for a stream the client closed, the text
+    chunks that came through (one a token on ``transformers serve``). It also keeps each prompt as sent.
+    Used for a separate, untimed pass: the relay's own cost stays out of the timed runs."""
+
+    def __init__(self, upstream: str) -> None:
+        target = urllib.parse.urlsplit(upstream)
+        self.generated: list[int] = []
+        self.prompts: list[str] = []
+        tally = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                self._relay(None)
+
+            def do_POST(self) -> None:
+                self._relay(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+
+            def _relay(self, body: bytes | None) -> None:
+                request = json.loads(body) if body else {}
+                upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=600)
+                count, usage = 0, None
+                try:
+                    upstream.request(self.command, self.path, body=body, headers={"Content-Type": "application/json"})
+                    answer = upstream.getresponse()
+                    self.send_response(answer.status)
+                    self.send_header("Content-Type", answer.getheader("Content-Type", "application/json"))
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    while line := answer.readline():
+                        if line.startswith(b"data: {"):
+                            event = json.loads(line[6:])
+                            usage = (event.get("usage") or {}).get("completion_tokens", usage)
+                            count += any(c.get("text") for c in event.get("choices") or [])
+                        elif line.startswith(b"{"):
+                            usage = (json.loads(line).get("usage") or {}).get("completion_tokens")
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+                    self.wfile.write(b"0\r\n\r\n")
+                except OSError:
+                    self.close_connection = True  # the client closed its stream: the server is told by the close
+                finally:
+                    upstream.close()
+                    if "prompt" in request:
+                        tally.generated.append(usage if usage is not None else count)
+                        tally.prompts.append(request["prompt"])
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 STOP_ITEMS = {"gsm8k_gen": ["gsm8k"], "bbh_gen": ["navigate", "snarks", "object_counting"]}
 
 
@@ -177,9 +253,22 @@ def stop_part(work: Path, repeats: int, data: Path, limit: int) -> None:
                 before = server_cpu(server)
                 wall, record = run(project, args)
                 results[name].append((wall, record, server_cpu(server) - before))
+        # Untimed: what the server generated in each variant, counted by a relay in front of it.
+        generated = {}
+        for name, args in variants.items():
+            tally = Tally(base)
+            try:
+                run(project, [arg.replace(base, tally.base) for arg in args])
+            finally:
+                tally.close()
+            generated[name] = sum(tally.generated)
         # The long-prompt case: every prompt over max-seq-len - max-out-len, cut in process and for the server.
         short = ["--llm-max-seq-len=600", "--llm-full-output"]
-        _, cut_served = run(project, [*served, *short])
+        tally = Tally(base)
+        try:
+            _, cut_served = run(project, [arg.replace(base, tally.base) for arg in served] + short)
+        finally:
+            tally.close()
         _, cut_local = run(project, [*common, f"--llm-model={model}", *short])
     finally:
         server.terminate()
@@ -188,19 +277,19 @@ def stop_part(work: Path, repeats: int, data: Path, limit: int) -> None:
     questions = len(predictions(first))
     print(f"stop: {questions} questions (gsm8k, bbh-navigate, bbh-snarks, bbh-object_counting; first {limit} each),")
     print(f"max-out-len 512, transformers serve on the CPU, {repeats} runs per variant, medians")
-    print(f"{'variant':32} {'wall s':>8} {'generate s':>11} {'tokens out':>11} {'server CPU s':>13} {'stopped':>8}")
+    header = f"{'variant':32} {'wall s':>8} {'generate s':>11} {'generated':>10} {'server CPU s':>13} {'stopped':>8}"
+    print(header)
     rows = {}
     for name, runs in results.items():
         wall = statistics.median(w for w, _, _ in runs)
         gen = statistics.median(generate_seconds(r) for _, r, _ in runs)
         cpu = statistics.median(c for _, _, c in runs)
         record = runs[0][1]
-        tokens = sum(len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in predictions(record))
         stopped = sum(o.get("stopped", False) for s in record["subjects"] for o in s["outcomes"])
-        rows[name] = (wall, gen, tokens, cpu)
-        print(f"{name:32} {wall:8.2f} {gen:11.2f} {tokens:11d} {cpu:13.2f} {stopped:>5}/{questions}")
+        rows[name] = (wall, gen, generated[name], cpu)
+        print(f"{name:32} {wall:8.2f} {gen:11.2f} {generated[name]:10d} {cpu:13.2f} {stopped:>5}/{questions}")
     (d_wall, d_gen, d_tokens, d_cpu), (e_wall, e_gen, e_tokens, e_cpu) = rows.values()
-    print(f"(d)/(e): wall {d_wall / e_wall:.2f}x, generate {d_gen / e_gen:.2f}x, tokens out "
+    print(f"(d)/(e): wall {d_wall / e_wall:.2f}x, generate {d_gen / e_gen:.2f}x, generated tokens "
           f"{d_tokens / max(e_tokens, 1):.2f}x, server CPU {d_cpu / max(e_cpu, 1e-9):.2f}x")  # fmt: skip
     same = [
         sum(a == b for a, b in zip(verdicts(first), verdicts(r), strict=True))
@@ -210,8 +299,14 @@ def stop_part(work: Path, repeats: int, data: Path, limit: int) -> None:
     print(f"same extracted answer and verdict as (d)'s first run: min {min(same)}/{questions} over all runs")
     truncated = sum(s["truncated"] for s in cut_served["subjects"])
     alike = sum(a == b for a, b in zip(predictions(cut_local), predictions(cut_served), strict=True))
-    print(f"long prompts (--llm-max-seq-len 600, full output): {truncated}/{questions} prompts cut; "
-          f"predictions byte-identical in process and on the server: {alike}/{questions}")  # fmt: skip
+    # The text the server received, against the ids the transformers backend runs for the same prompt.
+    whole = [row["origin_prompt"] for row in prompt_rows(cut_local)]
+    local_ids = sorted(tokenizer(p, truncation=True, max_length=600 - 512)["input_ids"] for p in whole)
+    received_ids = sorted(tokenizer(p)["input_ids"] for p in tally.prompts)
+    same_ids = sum(a == b for a, b in zip(local_ids, received_ids, strict=True))
+    print(f"long prompts (--llm-max-seq-len 600, full output): {truncated}/{questions} prompts cut; the text the "
+          f"server received encodes to the ids the transformers backend runs: {same_ids}/{questions}; "
+          f"predictions byte-identical: {alike}/{questions}")  # fmt: skip
 
 
 def main() -> None:
