@@ -176,10 +176,12 @@ class Backlogged(http.server.ThreadingHTTPServer):
 
 
 class Flaky:
-    """An OpenAI-shaped server that answers 503 to the first ``failures`` completions, or sleeps ``delay`` s."""
+    """An OpenAI-shaped server that answers 503 to the first ``failures`` completions, or sleeps ``delay`` s;
+    with ``cut_streams`` every streamed answer stops half-way, its connection closed."""
 
-    def __init__(self, failures: int = 0, delay: float = 0.0) -> None:
+    def __init__(self, failures: int = 0, delay: float = 0.0, cut_streams: bool = False) -> None:
         self.failures, self.delay, self.completions = failures, delay, 0
+        self.cut_streams = cut_streams
         self.bodies: list[dict] = []  # each completion request as sent
         self.in_flight = self.most_in_flight = 0
         lock = threading.Lock()
@@ -227,6 +229,10 @@ class Flaky:
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
+                if flaky.cut_streams:  # fewer bytes than announced, then the connection closes
+                    self.wfile.write(data[: len(data) // 2])
+                    self.close_connection = True
+                    return
                 self.wfile.write(data)
 
             def log_message(self, *args: object) -> None:
@@ -273,6 +279,21 @@ def test_a_hanging_server_is_one_line_naming_it(project, run_llm, tiny_model):
     assert "Traceback" not in result.stdout.str()
     assert flaky.completions == 4  # the first try and three retries
     flaky.server.shutdown()
+
+
+def test_a_stream_that_keeps_breaking_is_one_line_naming_it(project, run_llm, tiny_model):
+    flaky = Flaky(cut_streams=True)
+    suite = '[[dataset]]\nconfig = "ceval_gen"\nsubjects = ["law"]\n'  # first capital: streamed
+    project.path.joinpath("llmeval_sample.toml").write_text(suite, encoding="utf-8")
+    args = server_args(project, flaky.base, "flaky", tiny_model, "--llm-limit", "1")
+    result = run_llm(None, *args)
+    flaky.server.shutdown()
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [f"*ceval-law: {flaky.base}/completions: the stream broke (connection failed) after 3 retries*"]
+    )
+    assert "Traceback" not in result.stdout.str()
+    assert flaky.completions == 4 and all(body["stream"] for body in flaky.bodies)  # each try whole, from the start
 
 
 TRIVIAQA = ("triviaqa/triviaqa-validation.jsonl", "triviaqa/triviaqa-train.jsonl")
