@@ -28,8 +28,6 @@ and the predictions must be byte-identical.
 from __future__ import annotations
 
 import argparse
-import http.client
-import http.server
 import json
 import os
 import shutil
@@ -37,9 +35,7 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -159,73 +155,14 @@ def sample_part(work: Path, repeats: int) -> None:
         print(f"{name:32} {wall:8.2f} {rate:12.2f} {same:>9}/{len(reference)}   ({rate / base_rate:.2f}x of (a))")
 
 
-class Tally:
-    """A relay in front of the server that counts what it generated for each completion request: the usage
-    count of a whole answer, or of a stream that ran to its end; for a stream the client closed, the text
-    chunks that came through (one a token on ``transformers serve``). It also keeps each prompt as sent.
-    Used for a separate, untimed pass: the relay's own cost stays out of the timed runs."""
-
-    def __init__(self, upstream: str) -> None:
-        target = urllib.parse.urlsplit(upstream)
-        self.generated: list[int] = []
-        self.prompts: list[str] = []
-        tally = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                self._relay(None)
-
-            def do_POST(self) -> None:
-                self._relay(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-
-            def _relay(self, body: bytes | None) -> None:
-                request = json.loads(body) if body else {}
-                upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=600)
-                count, usage = 0, None
-                try:
-                    upstream.request(self.command, self.path, body=body, headers={"Content-Type": "application/json"})
-                    answer = upstream.getresponse()
-                    self.send_response(answer.status)
-                    self.send_header("Content-Type", answer.getheader("Content-Type", "application/json"))
-                    self.send_header("Transfer-Encoding", "chunked")
-                    self.end_headers()
-                    while line := answer.readline():
-                        if line.startswith(b"data: {"):
-                            event = json.loads(line[6:])
-                            usage = (event.get("usage") or {}).get("completion_tokens", usage)
-                            count += any(c.get("text") for c in event.get("choices") or [])
-                        elif line.startswith(b"{"):
-                            usage = (json.loads(line).get("usage") or {}).get("completion_tokens")
-                        self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
-                    self.wfile.write(b"0\r\n\r\n")
-                except OSError:
-                    self.close_connection = True  # the client closed its stream: the server is told by the close
-                finally:
-                    upstream.close()
-                    if "prompt" in request:
-                        tally.generated.append(usage if usage is not None else count)
-                        tally.prompts.append(request["prompt"])
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 STOP_ITEMS = {"gsm8k_gen": ["gsm8k"], "bbh_gen": ["navigate", "snarks", "object_counting"]}
 
 
 def stop_part(work: Path, repeats: int, data: Path, limit: int) -> None:
     import transformers
+
+    sys.path.insert(0, str(ROOT / "tests"))  # the HTTP relay the tests use
+    from relay import Relay
 
     from pytest_llmeval.tiny_base import build_base_model
 
@@ -256,19 +193,19 @@ def stop_part(work: Path, repeats: int, data: Path, limit: int) -> None:
         # Untimed: what the server generated in each variant, counted by a relay in front of it.
         generated = {}
         for name, args in variants.items():
-            tally = Tally(base)
+            relay = Relay(base)
             try:
-                run(project, [arg.replace(base, tally.base) for arg in args])
+                run(project, [arg.replace(base, relay.base) for arg in args])
             finally:
-                tally.close()
-            generated[name] = sum(tally.generated)
+                relay.close()
+            generated[name] = sum(relay.generated)
         # The long-prompt case: every prompt over max-seq-len - max-out-len, cut in process and for the server.
         short = ["--llm-max-seq-len=600", "--llm-full-output"]
-        tally = Tally(base)
+        relay = Relay(base)
         try:
-            _, cut_served = run(project, [arg.replace(base, tally.base) for arg in served] + short)
+            _, cut_served = run(project, [arg.replace(base, relay.base) for arg in served] + short)
         finally:
-            tally.close()
+            relay.close()
         _, cut_local = run(project, [*common, f"--llm-model={model}", *short])
     finally:
         server.terminate()
@@ -302,7 +239,7 @@ def stop_part(work: Path, repeats: int, data: Path, limit: int) -> None:
     # The text the server received, against the ids the transformers backend runs for the same prompt.
     whole = [row["origin_prompt"] for row in prompt_rows(cut_local)]
     local_ids = sorted(tokenizer(p, truncation=True, max_length=600 - 512)["input_ids"] for p in whole)
-    received_ids = sorted(tokenizer(p)["input_ids"] for p in tally.prompts)
+    received_ids = sorted(tokenizer(body["prompt"])["input_ids"] for body in relay.bodies if "prompt" in body)
     same_ids = sum(a == b for a, b in zip(local_ids, received_ids, strict=True))
     print(f"long prompts (--llm-max-seq-len 600, full output): {truncated}/{questions} prompts cut; the text the "
           f"server received encodes to the ids the transformers backend runs: {same_ids}/{questions}; "
