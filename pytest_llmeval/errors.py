@@ -15,3 +15,8 @@ class MissingFiles(LlmEvalError):
 
 class ServerError(Exception):
     """An inference server failed a request after every retry, or lacks a feature the run needs (one line)."""
+
+
+class SubjectFailure(LlmEvalError):
+    """One subject cannot run as asked (a prompt a server cannot cut); the rest of the run goes on. Its item
+    shows the line after the subject's name, since the message itself cannot know which subject it is."""

@@ -201,6 +201,9 @@ class Flaky:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                if self.path == "/tokenize":  # vLLM's token counts; one a character here
+                    self._send(200, {"count": len(body["prompt"])})
+                    return
                 flaky.bodies.append(body)
                 flaky.completions += 1
                 if flaky.completions <= flaky.failures:
@@ -294,6 +297,24 @@ def test_a_stream_that_keeps_breaking_is_one_line_naming_it(project, run_llm, ti
     )
     assert "Traceback" not in result.stdout.str()
     assert flaky.completions == 4 and all(body["stream"] for body in flaky.bodies)  # each try whole, from the start
+
+
+def test_a_prompt_the_server_cannot_cut_fails_its_subject_in_one_line(project, run_llm):
+    flaky = Flaky()  # counts from its /tokenize, and no tokenizer files to cut with
+    suite = '[[dataset]]\nconfig = "ceval_gen"\nsubjects = ["law"]\n'
+    project.path.joinpath("llmeval_sample.toml").write_text(suite, encoding="utf-8")
+    args = ["--llm-backend=openai", f"--llm-api-base={flaky.base}", "--llm-api-model=flaky", "--llm-max-seq-len=100"]
+    result = run_llm(None, *args)
+    flaky.server.shutdown()
+    assert result.ret == 1
+    line = (
+        "ceval-law: a prompt of * tokens is over the 84-token limit (max-seq-len - max-out-len), and "
+        f"{flaky.base} cannot cut it as the transformers backend does: give the model's tokenizer files with "
+        "--llm-tokenizer DIR"
+    )
+    result.stdout.fnmatch_lines([line, "FAILED *::ceval-law - ceval-law: a prompt of *"])
+    assert "Traceback" not in result.stdout.str()
+    assert all(len(body["prompt"]) <= 84 for body in flaky.bodies)  # the long one was never sent whole
 
 
 TRIVIAQA = ("triviaqa/triviaqa-validation.jsonl", "triviaqa/triviaqa-train.jsonl")

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Any
 
-from pytest_llmeval.errors import LlmEvalError, ServerError
+from pytest_llmeval.errors import LlmEvalError, ServerError, SubjectFailure
 from pytest_llmeval.prompts import Message
 from pytest_llmeval.records import StopRule
 from pytest_llmeval.settings import Settings
@@ -363,7 +363,7 @@ class ServerTokens:
         count = self.count_tokens(prompt)
         if count <= max_prompt_tokens:
             return prompt
-        raise LlmEvalError(
+        raise SubjectFailure(
             f"a prompt of {count} tokens is over the {max_prompt_tokens}-token limit (max-seq-len - max-out-len), "
             f"and {where(self.settings)} cannot cut it as the transformers backend does: give the model's "
             "tokenizer files with --llm-tokenizer DIR"

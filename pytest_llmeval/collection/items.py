@@ -13,7 +13,7 @@ import pytest
 from pytest_llmeval.collection.session import RunState, RunStopped
 from pytest_llmeval.datasets.plan import SubjectPlan, plan_available, plan_subjects
 from pytest_llmeval.datasets.suite import DatasetSpec, parse_suite
-from pytest_llmeval.errors import LlmEvalError, MissingData
+from pytest_llmeval.errors import LlmEvalError, MissingData, SubjectFailure
 from pytest_llmeval.faults import explain
 from pytest_llmeval.judging.compare import subject_change
 from pytest_llmeval.judging.programs import CODE_RULES, NOT_RUN
@@ -135,7 +135,10 @@ class SubjectItem(pytest.Item):
                 raise RunStopped(f"not run: {state.stopped}")
             backend = state.backend()
             with track as on_batch:
-                evaluation = evaluate_subject(self.plan, backend, state.run_settings(), state.worker, on_batch)
+                try:
+                    evaluation = evaluate_subject(self.plan, backend, state.run_settings(), state.worker, on_batch)
+                except SubjectFailure as failure:
+                    raise LlmEvalError(f"{self.plan.abbr}: {failure}") from None
             state.batch_size = evaluation.batch_size
             state.shared_prefix = evaluation.shared_prefix
         except RunStopped as stopped:
