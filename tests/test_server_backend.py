@@ -284,7 +284,10 @@ def test_a_hanging_server_is_one_line_naming_it(project, run_llm, tiny_model):
     flaky.server.shutdown()
 
 
-def test_a_stream_that_keeps_breaking_is_one_line_naming_it(project, run_llm, tiny_model):
+def test_a_stream_that_keeps_breaking_is_one_line_naming_it(project, run_llm, tiny_model, monkeypatch):
+    from pytest_llmeval.backends import server
+
+    monkeypatch.setattr(server, "STREAM_BACKOFF", 0.01)  # the run is in this process: no 3.5 s of waiting
     flaky = Flaky(cut_streams=True)
     suite = '[[dataset]]\nconfig = "ceval_gen"\nsubjects = ["law"]\n'  # first capital: streamed
     project.path.joinpath("llmeval_sample.toml").write_text(suite, encoding="utf-8")
